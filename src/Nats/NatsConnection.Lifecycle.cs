@@ -1,0 +1,485 @@
+using System.Buffers;
+using System.Text;
+using CacheProvider.Nats.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace CacheProvider.Nats;
+
+/// <summary>Connecting, the read loop, keepalive, reconnecting and closing.</summary>
+public sealed partial class NatsConnection : IProtocolHandler
+{
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private volatile NatsConnectionState _state = NatsConnectionState.New;
+    private volatile Established? _current;
+    private ServerInfo? _lastInfo;
+    private int _generation;
+    private int _pingsOut;
+    private long _reconnects;
+    private Task? _pingLoop;
+    private Exception? _closeReason;
+
+    /// <summary>Connects now (otherwise the first operation does). Safe to call more than once.</summary>
+    /// <exception cref="NatsAuthorizationException">The server refused the credentials; not retried.</exception>
+    /// <exception cref="NatsConnectionException">No server could be reached.</exception>
+    public Task ConnectAsync(CancellationToken cancellationToken = default) => EnsureConnectedAsync(cancellationToken).AsTask();
+
+    private ValueTask EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        var state = _state;
+        if (state is NatsConnectionState.Connected or NatsConnectionState.Reconnecting)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (state == NatsConnectionState.Closed)
+        {
+            throw new NatsConnectionException("The connection is closed", _closeReason);
+        }
+
+        return new ValueTask(ConnectFirstAsync(cancellationToken));
+    }
+
+    private async Task ConnectFirstAsync(CancellationToken cancellationToken)
+    {
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_state != NatsConnectionState.New)
+            {
+                if (_state == NatsConnectionState.Closed)
+                {
+                    throw new NatsConnectionException("The connection is closed", _closeReason);
+                }
+
+                return;
+            }
+
+            _state = NatsConnectionState.Connecting;
+            Exception? last = null;
+            foreach (var uri in _servers.Order(-1))
+            {
+                try
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+                    var established = await SocketConnector.ConnectAsync(uri, Options, _servers.CredentialSource, ReadOnlyMemory<byte>.Empty, this, _logger, linked.Token).ConfigureAwait(false);
+                    Activate(established);
+                    _pingLoop = Task.Run(PingLoopAsync, CancellationToken.None);
+                    _logger.LogInformation("Connected to {Server} (nats-server {Version})", uri, established.Info.Version);
+                    return;
+                }
+                catch (NatsAuthorizationException)
+                {
+                    // Wrong credentials do not become right by retrying: fail fast.
+                    _state = NatsConnectionState.New;
+                    throw;
+                }
+                catch (Exception ex) when (ex is NatsException && !cancellationToken.IsCancellationRequested)
+                {
+                    _logger.LogDebug(ex, "Connecting to {Server} failed", uri);
+                    last = ex;
+                }
+            }
+
+            _state = NatsConnectionState.New;
+            throw last as NatsConnectionException ?? new NatsConnectionException($"Cannot connect to {NatsUri.Redact(Options.Url)}", last);
+        }
+        catch (OperationCanceledException)
+        {
+            if (_state == NatsConnectionState.Connecting)
+            {
+                _state = NatsConnectionState.New;
+            }
+
+            throw;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private void Activate(Established established)
+    {
+        int generation;
+        lock (_subs)
+        {
+            generation = ++_generation;
+            _current = established;
+            _lastInfo = established.Info;
+            _pingsOut = 0;
+            _state = NatsConnectionState.Connected;
+        }
+
+        _servers.Succeeded(established.Uri);
+        _servers.AddDiscovered(established.Info.ConnectUrls);
+        _ = Task.Run(() => ReadLoopAsync(established, generation));
+        _writer.Attach(established.Stream, generation);
+        if (established.Info.LameDuckMode)
+        {
+            Raise(LameDuckMode, new NatsConnectionEventArgs(established.Uri.ToString(), null));
+        }
+    }
+
+    private async Task ReadLoopAsync(Established established, int generation)
+    {
+        var parser = new ProtocolParser();
+        var reader = established.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (parser.TryParse(ref buffer, this))
+                    {
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    throw new NatsConnectionException($"{established.Uri} closed the connection");
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+
+        if (error is NatsProtocolException)
+        {
+            _logger.LogWarning(error, "Protocol error from {Server}; reconnecting", established.Uri);
+        }
+
+        ConnectionLost(generation, _lastServerError ?? error);
+    }
+
+    private void OnWriteFailed(int generation, Exception error) => ConnectionLost(generation, error);
+
+    private void ConnectionLost(int generation, Exception error)
+    {
+        Established? lost;
+        lock (_subs)
+        {
+            if (generation != _generation || _state != NatsConnectionState.Connected)
+            {
+                return;
+            }
+
+            _state = NatsConnectionState.Reconnecting;
+            lost = _current;
+            _current = null;
+        }
+
+        _lastServerError = null;
+        _writer.Detach(generation, error);
+        lost?.Abort();
+        _logger.LogWarning("Disconnected from {Server}: {Reason}", lost?.Uri, error.Message);
+        Raise(Disconnected, new NatsConnectionEventArgs(lost?.Uri.ToString(), error));
+        _ = Task.Run(ReconnectLoopAsync);
+    }
+
+    private async Task ReconnectLoopAsync()
+    {
+        var round = 0;
+        while (!_closing.IsCancellationRequested)
+        {
+            var candidates = _servers.Order(Options.MaxReconnectAttempts);
+            if (candidates.Count == 0)
+            {
+                await CloseAsync(new NatsConnectionException("Gave up reconnecting: every server failed MaxReconnectAttempts times")).ConfigureAwait(false);
+                return;
+            }
+
+            foreach (var uri in candidates)
+            {
+                try
+                {
+                    var established = await SocketConnector.ConnectAsync(
+                        uri, Options, _servers.CredentialSource, BuildResubscribe(), this, _logger, _closing.Token).ConfigureAwait(false);
+                    if (_closing.IsCancellationRequested)
+                    {
+                        established.Abort();
+                        return;
+                    }
+
+                    Interlocked.Increment(ref _reconnects);
+                    Activate(established);
+                    _logger.LogInformation("Reconnected to {Server}", uri);
+                    Raise(Reconnected, new NatsConnectionEventArgs(uri.ToString(), null));
+                    return;
+                }
+                catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is NatsException or IOException or System.Net.Sockets.SocketException)
+                {
+                    _servers.Failed(uri);
+                    _logger.LogDebug("Reconnect to {Server} failed: {Reason}", uri, ex.Message);
+                }
+            }
+
+            var wait = Math.Min(Options.ReconnectWait.TotalMilliseconds * Math.Pow(2, Math.Min(round, 10)), Options.MaxReconnectWait.TotalMilliseconds);
+            wait += Random.Shared.NextDouble() * Options.ReconnectJitter.TotalMilliseconds;
+            round++;
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>SUB (and remaining auto-unsubscribe counts) for every live subscription, sent before the handshake PING.</summary>
+    private byte[] BuildResubscribe()
+    {
+        var sb = new StringBuilder();
+        foreach (var (sid, sub) in _subs)
+        {
+            sb.Append("SUB ").Append(sub.Subject).Append(' ');
+            if (sub.QueueGroup is not null)
+            {
+                sb.Append(sub.QueueGroup).Append(' ');
+            }
+
+            sb.Append(sid).Append("\r\n");
+            if (sub.MaxMessages > 0)
+            {
+                sb.Append("UNSUB ").Append(sid).Append(' ').Append(Math.Max(1, sub.MaxMessages - sub.Delivered)).Append("\r\n");
+            }
+        }
+
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    private async Task PingLoopAsync()
+    {
+        using var timer = new PeriodicTimer(Options.PingInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+            {
+                if (_state != NatsConnectionState.Connected)
+                {
+                    continue;
+                }
+
+                var generation = Volatile.Read(ref _generation);
+                if (Interlocked.Increment(ref _pingsOut) > Options.MaxPingsOutstanding)
+                {
+                    ConnectionLost(generation, new NatsConnectionException("Stale connection: the server stopped answering pings"));
+                    continue;
+                }
+
+                _ = _writer.WritePing(keepalive: true);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (NatsException)
+        {
+            // Closed.
+        }
+    }
+
+    private volatile Exception? _lastServerError;
+
+    void IProtocolHandler.OnInfo(ReadOnlySpan<byte> json)
+    {
+        var info = SocketConnector.ParseInfo(json);
+        var current = _current;
+        if (current is not null)
+        {
+            current.Info = info;
+        }
+
+        _lastInfo = info;
+        _servers.AddDiscovered(info.ConnectUrls);
+        if (info.LameDuckMode)
+        {
+            _logger.LogInformation("{Server} entered lame duck mode", current?.Uri);
+            Raise(LameDuckMode, new NatsConnectionEventArgs(current?.Uri.ToString(), null));
+        }
+    }
+
+    void IProtocolHandler.OnMsg(ReadOnlySpan<byte> subject, long sid, ReadOnlySpan<byte> replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
+    {
+        if (!_subs.TryGetValue(sid, out var sub))
+        {
+            return;
+        }
+
+        sub.Deliver(new RawMessage(subject, replyTo, headers, payload));
+        if (sub.MaxMessages > 0 && ++sub.Delivered >= sub.MaxMessages && _subs.TryRemove(sid, out _))
+        {
+            sub.Complete(null);
+        }
+    }
+
+    void IProtocolHandler.OnPing()
+    {
+        try
+        {
+            _writer.WriteControl("PONG\r\n"u8);
+        }
+        catch (NatsException)
+        {
+        }
+    }
+
+    void IProtocolHandler.OnPong()
+    {
+        Volatile.Write(ref _pingsOut, 0);
+        _writer.OnPong();
+    }
+
+    void IProtocolHandler.OnOk()
+    {
+    }
+
+    void IProtocolHandler.OnError(ReadOnlySpan<byte> message)
+    {
+        var text = Encoding.UTF8.GetString(message);
+        const string Prefix = "Permissions Violation for ";
+        if (text.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // 'Permissions Violation for Publish to "x"' / 'for Subscription to "x"': that caller fails, the connection stays.
+            var rest = text[Prefix.Length..];
+            var to = rest.IndexOf(" to ", StringComparison.Ordinal);
+            var operation = to > 0 ? rest[..to] : rest;
+            var subject = to > 0 ? rest[(to + 4)..].Trim('"', ' ') : string.Empty;
+            var space = subject.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0)
+            {
+                subject = subject[..space].Trim('"'); // "foo" using queue "q"
+            }
+
+            var error = new NatsPermissionException(operation, subject);
+            if (operation.StartsWith("Sub", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var (sid, sub) in _subs)
+                {
+                    if (string.Equals(sub.Subject, subject, StringComparison.Ordinal) && _subs.TryRemove(sid, out _))
+                    {
+                        sub.Complete(error);
+                    }
+                }
+            }
+            else
+            {
+                _mux?.FailSubject(subject, error);
+            }
+
+            _logger.LogWarning("Server refused {Operation} on {Subject}", operation, subject);
+            RaiseError(error);
+            return;
+        }
+
+        var serverError = text.Contains("Authorization", StringComparison.OrdinalIgnoreCase)
+            ? new NatsAuthorizationException($"Server error: {text}")
+            : (Exception)new NatsServerErrorException(text);
+        _lastServerError = serverError;
+        _logger.LogWarning("Server error: {Error}", text);
+        RaiseError(serverError);
+    }
+
+    private void RaiseError(Exception error) => Raise(Error, new NatsErrorEventArgs(error));
+
+    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args)
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        // Handlers run off the I/O loops so that a slow handler cannot stall the connection.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            state =>
+            {
+                try
+                {
+                    state.handler(this, state.args);
+                }
+                catch (Exception ex)
+                {
+                    _logger.LogError(ex, "An event handler threw");
+                }
+            },
+            (handler, args),
+            preferLocal: false);
+    }
+
+    /// <summary>Closes the connection after trying briefly to send what is still buffered.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_state == NatsConnectionState.Connected && _writer.PendingBytes > 0)
+        {
+            try
+            {
+                await _writer.WritePing(keepalive: false).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            {
+                // Best effort only.
+            }
+        }
+
+        await CloseAsync(null).ConfigureAwait(false);
+    }
+
+    private async Task CloseAsync(Exception? reason)
+    {
+        Established? current;
+        lock (_subs)
+        {
+            if (_state == NatsConnectionState.Closed)
+            {
+                return;
+            }
+
+            _state = NatsConnectionState.Closed;
+            _closeReason = reason;
+            current = _current;
+            _current = null;
+            _generation++;
+        }
+
+        await _closing.CancelAsync().ConfigureAwait(false);
+        var error = reason ?? new NatsConnectionException("The connection was closed");
+        await _writer.CloseAsync(error).ConfigureAwait(false);
+        current?.Abort();
+        _mux?.FailAll(error);
+        _mux?.Dispose();
+        foreach (var (sid, sub) in _subs)
+        {
+            if (_subs.TryRemove(sid, out _))
+            {
+                sub.Complete(reason);
+            }
+        }
+
+        if (_pingLoop is not null)
+        {
+            await _pingLoop.ConfigureAwait(false);
+        }
+
+        Raise(Closed, new NatsConnectionEventArgs(current?.Uri.ToString(), reason));
+    }
+}
