@@ -1,0 +1,63 @@
+namespace CacheProvider.Nats.JetStream;
+
+/// <summary>Error codes (<c>err_code</c>) the client names; see <see cref="JetStreamApiException"/>.</summary>
+public static class JetStreamErrorCode
+{
+    /// <summary>Wrong last sequence (optimistic concurrency failed).</summary>
+    public const int WrongLastSequence = 10071;
+
+    /// <summary>Wrong last sequence for the subject (clustered variant).</summary>
+    public const int WrongLastSubjectSequence = 10164;
+
+    /// <summary>Invalid per-message TTL.</summary>
+    public const int InvalidTtl = 10165;
+
+    /// <summary>Per-message TTL is disabled on the stream.</summary>
+    public const int TtlDisabled = 10166;
+
+    /// <summary>Invalid stream configuration.</summary>
+    public const int InvalidConfig = 10052;
+
+    /// <summary>Message larger than the stream allows.</summary>
+    public const int MessageTooLarge = 10054;
+
+    /// <summary>Stream not found.</summary>
+    public const int StreamNotFound = 10059;
+
+    /// <summary>No message found.</summary>
+    public const int NoMessageFound = 10037;
+
+    /// <summary>Stream name already in use with a different configuration.</summary>
+    public const int StreamNameInUse = 10058;
+
+    /// <summary>Consumer not found.</summary>
+    public const int ConsumerNotFound = 10014;
+
+    /// <summary>JetStream not enabled.</summary>
+    public const int NotEnabled = 10076;
+}
+
+/// <summary>The JetStream API answered with an error.</summary>
+public class JetStreamApiException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JetStreamApiException(int code, int errorCode, string description)
+        : base($"JetStream error {errorCode} ({code}): {description}")
+    {
+        Code = code;
+        ErrorCode = errorCode;
+        Description = description;
+    }
+
+    /// <summary>HTTP-like status (400, 404, 503…).</summary>
+    public int Code { get; }
+
+    /// <summary>The specific <c>err_code</c>; see <see cref="JetStreamErrorCode"/>.</summary>
+    public int ErrorCode { get; }
+
+    /// <summary>The server's description.</summary>
+    public string Description { get; }
+
+    /// <summary>Optimistic concurrency failed (10071 or 10164).</summary>
+    public bool IsWrongLastSequence => ErrorCode is JetStreamErrorCode.WrongLastSequence or JetStreamErrorCode.WrongLastSubjectSequence;
+}

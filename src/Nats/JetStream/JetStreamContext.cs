@@ -1,0 +1,286 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using CacheProvider.Nats.Internal;
+using CacheProvider.Nats.JetStream.Internal;
+
+namespace CacheProvider.Nats.JetStream;
+
+/// <summary>
+/// The JetStream API over one <see cref="NatsConnection"/>: account info, streams, publishing with
+/// acknowledgement, direct and leader reads. API errors surface as <see cref="JetStreamApiException"/>.
+/// </summary>
+public sealed class JetStreamContext
+{
+    /// <summary>Creates a context using the default API prefix <c>$JS.API</c>, or a domain's.</summary>
+    public JetStreamContext(NatsConnection connection, string? domain = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        Connection = connection;
+        ApiPrefix = domain is null ? "$JS.API" : $"$JS.{domain}.API";
+    }
+
+    /// <summary>The connection.</summary>
+    public NatsConnection Connection { get; }
+
+    /// <summary>API subject prefix.</summary>
+    public string ApiPrefix { get; }
+
+    /// <summary>Account usage, limits and the API level.</summary>
+    public async ValueTask<JetStreamApiInfo> GetApiInfoAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await ApiAsync($"{ApiPrefix}.INFO", null, JetStreamJson.Default.ApiInfoResponse, cancellationToken).ConfigureAwait(false);
+        return new JetStreamApiInfo { Memory = r.Memory, Storage = r.Storage, Streams = r.Streams, Consumers = r.Consumers, Limits = r.Limits, Api = r.Api };
+    }
+
+    /// <summary>Creates a stream (succeeds unchanged if an identical one exists).</summary>
+    public ValueTask<StreamInfo> CreateStreamAsync(StreamConfig config, CancellationToken cancellationToken = default) =>
+        StreamCommandAsync("CREATE", config, cancellationToken);
+
+    /// <summary>Updates a stream's configuration.</summary>
+    public ValueTask<StreamInfo> UpdateStreamAsync(StreamConfig config, CancellationToken cancellationToken = default) =>
+        StreamCommandAsync("UPDATE", config, cancellationToken);
+
+    /// <summary>A stream's configuration and state.</summary>
+    /// <exception cref="JetStreamApiException">10059 when the stream does not exist.</exception>
+    public async ValueTask<StreamInfo> GetStreamInfoAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var r = await ApiAsync($"{ApiPrefix}.STREAM.INFO.{stream}", null, JetStreamJson.Default.StreamInfoResponse, cancellationToken).ConfigureAwait(false);
+        return ToInfo(r);
+    }
+
+    /// <summary>Deletes a stream and everything in it.</summary>
+    public async ValueTask<bool> DeleteStreamAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var r = await ApiAsync($"{ApiPrefix}.STREAM.DELETE.{stream}", null, JetStreamJson.Default.SuccessResponse, cancellationToken).ConfigureAwait(false);
+        return r.Success;
+    }
+
+    /// <summary>Purges a stream, optionally only <paramref name="filter"/>, keeping the newest <paramref name="keep"/> per the filter.</summary>
+    /// <returns>Messages removed.</returns>
+    public async ValueTask<ulong> PurgeStreamAsync(string stream, string? filter = null, ulong? keep = null, ulong? upToSequence = null, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new PurgeRequest { Filter = filter, Keep = keep, Seq = upToSequence }, JetStreamJson.Default.PurgeRequest);
+        var r = await ApiAsync($"{ApiPrefix}.STREAM.PURGE.{stream}", body, JetStreamJson.Default.SuccessResponse, cancellationToken).ConfigureAwait(false);
+        return r.Purged;
+    }
+
+    /// <summary>Names of all streams, or of those holding <paramref name="subjectFilter"/>.</summary>
+    public async IAsyncEnumerable<string> ListStreamNamesAsync(string? subjectFilter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new StreamNamesRequest { Subject = subjectFilter, Offset = offset }, JetStreamJson.Default.StreamNamesRequest);
+            var r = await ApiAsync($"{ApiPrefix}.STREAM.NAMES", body, JetStreamJson.Default.StreamNamesResponse, cancellationToken).ConfigureAwait(false);
+            var names = r.Streams ?? [];
+            foreach (var n in names)
+            {
+                yield return n;
+            }
+
+            offset += names.Count;
+            if (names.Count == 0 || offset >= r.Total)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>Publishes to a stream subject and waits for the acknowledgement.</summary>
+    /// <exception cref="JetStreamApiException">The stream refused the message (wrong last sequence, invalid TTL…).</exception>
+    /// <exception cref="NatsNoRespondersException">No stream holds the subject.</exception>
+    public async ValueTask<PubAck> PublishAsync(string subject, ReadOnlyMemory<byte> payload, NatsHeaders? headers = null, CancellationToken cancellationToken = default)
+    {
+        var r = await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
+            subject, headers, new ReadOnlySequence<byte>(payload), new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
+        return new PubAck { Stream = r.Stream, Seq = r.Seq, Duplicate = r.Duplicate };
+    }
+
+    /// <summary>Direct get of the last message on <paramref name="subject"/> (any replica or mirror may answer); null when none.</summary>
+    public ValueTask<StoredMessage?> DirectGetLastAsync(string stream, string subject, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        return Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
+            $"{ApiPrefix}.DIRECT.GET.{stream}.{subject}", null, ReadOnlySequence<byte>.Empty, default, null, cancellationToken);
+    }
+
+    /// <summary>Direct get by sequence; null when there is no such message.</summary>
+    public ValueTask<StoredMessage?> DirectGetAsync(string stream, ulong sequence, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { Seq = sequence }, JetStreamJson.Default.MsgGetRequest);
+        return Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
+            $"{ApiPrefix}.DIRECT.GET.{stream}", null, new ReadOnlySequence<byte>(body), default, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Direct batch get: the last message of every subject matching <paramref name="subjects"/> (<c>multi_last</c>),
+    /// streamed until the server's end-of-batch.
+    /// </summary>
+    public async IAsyncEnumerable<StoredMessage> DirectGetLastBatchAsync(string stream, IReadOnlyList<string> subjects, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new DirectBatchRequest { MultiLast = subjects }, JetStreamJson.Default.DirectBatchRequest);
+        var inbox = Connection.NewInbox();
+        var sub = await Connection.SubscribeAsync(inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var _ = sub.ConfigureAwait(false);
+        await Connection.PublishAsync($"{ApiPrefix}.DIRECT.GET.{stream}", body, replyTo: inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
+        {
+            timeout.CancelAfter(Connection.Options.RequestTimeout);
+            NatsMsg msg;
+            try
+            {
+                msg = await sub.Messages.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new NatsTimeoutException($"{ApiPrefix}.DIRECT.GET.{stream}", Connection.Options.RequestTimeout);
+            }
+
+            var code = msg.StatusCode;
+            if (code is 204 or 404)
+            {
+                yield break; // 204 EOB ends the batch; 404: nothing matched.
+            }
+
+            if (code >= 400)
+            {
+                throw new JetStreamApiException(code, 0, msg.Headers?.Description ?? "direct get failed");
+            }
+
+            yield return ToStored(msg.Headers, msg.Data);
+        }
+    }
+
+    /// <summary>Reads the last message on a subject from the stream leader (read-your-writes); null when none.</summary>
+    public async ValueTask<StoredMessage?> GetLastFromLeaderAsync(string stream, string subject, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { LastBySubject = subject }, JetStreamJson.Default.MsgGetRequest);
+        return await LeaderGetAsync(stream, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a message by sequence from the stream leader; null when none.</summary>
+    public async ValueTask<StoredMessage?> GetFromLeaderAsync(string stream, ulong sequence, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { Seq = sequence }, JetStreamJson.Default.MsgGetRequest);
+        return await LeaderGetAsync(stream, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<StoredMessage?> LeaderGetAsync(string stream, byte[] body, CancellationToken cancellationToken)
+    {
+        MsgGetResponse r;
+        try
+        {
+            r = await ApiAsync($"{ApiPrefix}.STREAM.MSG.GET.{stream}", body, JetStreamJson.Default.MsgGetResponse, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JetStreamApiException ex) when (ex.ErrorCode == JetStreamErrorCode.NoMessageFound)
+        {
+            return null;
+        }
+
+        var m = r.Message;
+        if (m is null)
+        {
+            return null;
+        }
+
+        return new StoredMessage
+        {
+            Subject = m.Subject,
+            Sequence = m.Seq,
+            Timestamp = m.Time,
+            Headers = m.Headers is { Length: > 0 } h ? HeaderCodec.Parse(h) : null,
+            Data = m.Data ?? ReadOnlyMemory<byte>.Empty,
+            Stream = stream,
+        };
+    }
+
+    internal ValueTask<T> ApiAsync<T>(string subject, byte[]? body, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+        where T : ApiResponse =>
+        Connection.RequestAsync<T, JsonReplyParser<T>>(
+            subject, null, body is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(body), new(typeInfo), null, cancellationToken);
+
+    private async ValueTask<StreamInfo> StreamCommandAsync(string command, StreamConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ValidateStreamName(config.Name);
+        var body = JsonSerializer.SerializeToUtf8Bytes(config, JetStreamJson.Default.StreamConfig);
+        var r = await ApiAsync($"{ApiPrefix}.STREAM.{command}.{config.Name}", body, JetStreamJson.Default.StreamInfoResponse, cancellationToken).ConfigureAwait(false);
+        return ToInfo(r);
+    }
+
+    private static StreamInfo ToInfo(StreamInfoResponse r) => new()
+    {
+        Config = r.Config ?? throw new NatsProtocolException("Stream info without config"),
+        State = r.State,
+        Created = r.Created,
+        Mirror = r.Mirror,
+        Sources = r.Sources,
+    };
+
+    internal static StoredMessage ToStored(NatsHeaders? headers, ReadOnlyMemory<byte> data)
+    {
+        string subject = string.Empty, stream = string.Empty;
+        ulong seq = 0;
+        var ts = default(DateTimeOffset);
+        if (headers is not null)
+        {
+            headers.TryGetLastValue("Nats-Subject", out subject);
+            headers.TryGetLastValue("Nats-Stream", out stream);
+            if (headers.TryGetLastValue("Nats-Sequence", out var s))
+            {
+                _ = ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out seq);
+            }
+
+            if (headers.TryGetLastValue("Nats-Time-Stamp", out var t))
+            {
+                _ = DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out ts);
+            }
+        }
+
+        return new StoredMessage { Subject = subject, Sequence = seq, Timestamp = ts, Headers = headers, Data = data, Stream = stream };
+    }
+
+    internal static void ValidateStreamName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        foreach (var c in name)
+        {
+            if (c is ' ' or '\t' or '\r' or '\n' or '.' or '*' or '>' or '/' or '\\' || char.IsControl(c))
+            {
+                throw new ArgumentException($"'{name}' is not a valid stream name", nameof(name));
+            }
+        }
+    }
+
+    private struct DirectReplyParser : IReplyParser<StoredMessage?>
+    {
+        public readonly StoredMessage? Parse(in RawMessage reply)
+        {
+            var code = reply.StatusCode();
+            if (code == 404)
+            {
+                return null;
+            }
+
+            if (code >= 400)
+            {
+                var h = HeaderCodec.Parse(reply.Headers);
+                throw new JetStreamApiException(code, 0, h.Description ?? "direct get failed");
+            }
+
+            var msg = reply.ToMsg();
+            return ToStored(msg.Headers, msg.Data);
+        }
+    }
+}

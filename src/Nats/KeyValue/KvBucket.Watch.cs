@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+using CacheProvider.Nats.JetStream;
+using CacheProvider.Nats.KeyValue.Internal;
+
+namespace CacheProvider.Nats.KeyValue;
+
+/// <summary>Watches, key listing, history and tombstone clean-up: everything built on an ordered consumer.</summary>
+public sealed partial class KvBucket
+{
+    /// <summary>
+    /// Watches keys matching <paramref name="keyFilter"/> (<c>&gt;</c> = all; <c>*</c> and <c>&gt;</c> wildcards allowed).
+    /// Every change arrives in order: puts, deletes, purges, and the server's expiry markers with their reason.
+    /// Survives reconnects and server restarts without skipping a revision.
+    /// </summary>
+    public IAsyncEnumerable<KvEntry> WatchAsync(string keyFilter = ">", KvWatchOptions? options = null, CancellationToken cancellationToken = default) =>
+        WatchAsync([keyFilter], options, cancellationToken);
+
+    /// <summary>Watches several key filters at once.</summary>
+    public async IAsyncEnumerable<KvEntry> WatchAsync(IReadOnlyList<string> keyFilters, KvWatchOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keyFilters);
+        options ??= new KvWatchOptions();
+        var policy = options.ResumeAfterRevision > 0 ? DeliverPolicy.ByStartSequence
+            : options.UpdatesOnly ? DeliverPolicy.New
+            : options.IncludeHistory ? DeliverPolicy.All
+            : DeliverPolicy.LastPerSubject;
+        var consumer = await OpenConsumerAsync(keyFilters, policy, options.ResumeAfterRevision + 1, options.HeadersOnly, options.IdleHeartbeat, cancellationToken).ConfigureAwait(false);
+        await using var _ = consumer.ConfigureAwait(false);
+        if (options.OnResync is { } onResync)
+        {
+            consumer.Reset += (_, reason) => onResync(reason);
+        }
+
+        await foreach (var msg in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var entry = ToEntry(msg);
+            if (options.IgnoreDeletes && !entry.IsValue)
+            {
+                continue;
+            }
+
+            yield return entry;
+        }
+    }
+
+    /// <summary>
+    /// Keys that currently hold a value, optionally matching a filter. Keys holding only a tombstone or an expiry
+    /// marker are not listed (the official JS client lists expired keys; we do not).
+    /// </summary>
+    public async IAsyncEnumerable<string> KeysAsync(string keyFilter = ">", [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var now = TimeProvider.GetUtcNow();
+        await foreach (var entry in SnapshotAsync([keyFilter], DeliverPolicy.LastPerSubject, headersOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.IsValue && !entry.IsExpiredAt(now))
+            {
+                yield return entry.Key;
+            }
+        }
+    }
+
+    /// <summary>Every stored revision of <paramref name="key"/>, oldest first (tombstones and markers included).</summary>
+    public IAsyncEnumerable<KvEntry> HistoryAsync(string key, CancellationToken cancellationToken = default)
+    {
+        KvNames.ValidateKey(key);
+        return SnapshotAsync([key], DeliverPolicy.All, headersOnly: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Removes delete/purge tombstones: those older than <paramref name="olderThan"/> entirely, newer ones down to
+    /// just the tombstone. Shrinks the server's delete map.
+    /// </summary>
+    /// <returns>Messages removed.</returns>
+    public async ValueTask<ulong> PurgeDeletesAsync(TimeSpan? olderThan = null, CancellationToken cancellationToken = default)
+    {
+        var threshold = TimeProvider.GetUtcNow() - (olderThan ?? TimeSpan.FromMinutes(30));
+        var tombstones = new List<KvEntry>();
+        await foreach (var entry in SnapshotAsync([">"], DeliverPolicy.LastPerSubject, headersOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            if (!entry.IsValue && entry.MarkerReason == KvMarkerReason.None)
+            {
+                tombstones.Add(entry);
+            }
+        }
+
+        ulong removed = 0;
+        foreach (var t in tombstones)
+        {
+            ulong keep = t.Created < threshold ? 0UL : 1UL;
+            removed += await _context.JetStream.PurgeStreamAsync(StreamName, _readPrefix + t.Key, keep, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
+    }
+
+    /// <summary>What the consumer delivers until it is caught up (pending reaches zero), then stops.</summary>
+    private async IAsyncEnumerable<KvEntry> SnapshotAsync(IReadOnlyList<string> keyFilters, DeliverPolicy policy, bool headersOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var consumer = await OpenConsumerAsync(keyFilters, policy, 0, headersOnly, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        await using var _ = consumer.ConfigureAwait(false);
+        if (consumer.InitialPending == 0)
+        {
+            yield break;
+        }
+
+        await foreach (var msg in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToEntry(msg);
+            if (msg.Pending == 0)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private Task<OrderedConsumer> OpenConsumerAsync(IReadOnlyList<string> keyFilters, DeliverPolicy policy, ulong startSequence, bool headersOnly, TimeSpan heartbeat, CancellationToken cancellationToken)
+    {
+        var subjects = new List<string>(keyFilters.Count);
+        foreach (var filter in keyFilters)
+        {
+            KvNames.ValidateKey(filter, allowWildcards: true, paramName: nameof(keyFilters));
+            subjects.Add(_readPrefix + filter);
+        }
+
+        return OrderedConsumer.CreateAsync(_context.JetStream, StreamName, new OrderedConsumerOptions
+        {
+            FilterSubjects = subjects,
+            DeliverPolicy = policy,
+            StartSequence = startSequence,
+            HeadersOnly = headersOnly,
+            IdleHeartbeat = heartbeat,
+        }, cancellationToken);
+    }
+
+    private KvEntry ToEntry(in JetStreamMsg msg)
+    {
+        var subject = msg.Msg.Subject;
+        var key = subject.StartsWith(_readPrefix, StringComparison.Ordinal) ? subject[_readPrefix.Length..] : subject;
+        return KvEntryReader.FromHeaders(Bucket, key, msg.Msg.Headers, msg.Msg.Data, msg.Msg.Data.Length, msg.StreamSequence, msg.Timestamp, msg.Pending);
+    }
+}
