@@ -114,7 +114,9 @@ internal ref struct HeaderReader
             var codeText = sp2 < 0 ? after : after[..sp2];
             if (codeText.Length > 0)
             {
-                if (!Utf8Parser.TryParse(codeText, out int code, out var used) || used != codeText.Length)
+                // Digits only: Utf8Parser alone would turn "-5" or "+404" into a status code.
+                if (codeText.ContainsAnyExceptInRange((byte)'0', (byte)'9') ||
+                    !Utf8Parser.TryParse(codeText, out int code, out var used) || used != codeText.Length)
                 {
                     throw new NatsProtocolException("Invalid status code in header block");
                 }

@@ -204,7 +204,9 @@ internal sealed class ProtocolParser
 
     private static long ParseNumber(ReadOnlySpan<byte> text)
     {
-        if (text.Length == 0 || text.Length > 18 || !Utf8Parser.TryParse(text, out long value, out var consumed) || consumed != text.Length || value < 0)
+        // Digits only: Utf8Parser alone also takes "+5" and "-0", which no server sends, so such a line is corrupt.
+        if (text.Length == 0 || text.Length > 18 || text.ContainsAnyExceptInRange((byte)'0', (byte)'9') ||
+            !Utf8Parser.TryParse(text, out long value, out var consumed) || consumed != text.Length)
         {
             throw new NatsProtocolException("Invalid number in protocol line");
         }

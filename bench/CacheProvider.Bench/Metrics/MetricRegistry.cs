@@ -1,0 +1,43 @@
+using CacheProvider.Bench.Harness;
+
+namespace CacheProvider.Bench.Metrics;
+
+/// <summary>
+/// Every side-by-side metric, in run order. Add a class implementing <see cref="IMetric"/> (usually a
+/// <see cref="CoreMetric"/>) and list it here; the KV metrics will drive js/bench/kv.mjs the same way.
+/// </summary>
+internal static class MetricRegistry
+{
+    /// <summary>Fresh instances: a metric holds connections and child processes for one run only.</summary>
+    public static IReadOnlyList<Func<IMetric>> All { get; } =
+    [
+        () => new PublishMetric(),
+        () => new RequestLatencyMetric(),
+        () => new RequestInflightMetric(),
+        () => new KvMetric("get", 256, 3000),
+        () => new KvMetric("get", 1024, 3000),
+        () => new KvMetric("put", 256, 3000),
+        () => new KvMetric("put", 1024, 3000),
+        () => new KvMetric("get-inflight", 256, 30_000),
+        () => new KvMetric("get-inflight", 1024, 30_000),
+        () => new KvMetric("put-inflight", 256, 30_000),
+        () => new KvMetric("put-inflight", 1024, 30_000),
+        () => new KvMetric("create-ttl", 256, 20_000),
+        () => new KvMetric("watch-expiry", 256, 10_000),
+    ];
+
+    /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>
+    public static IEnumerable<IMetric> Select(string? filter)
+    {
+        foreach (var create in All)
+        {
+            var metric = create();
+            if (filter is null
+                || metric.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)
+                || metric.Outputs.Any(o => o.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return metric;
+            }
+        }
+    }
+}
