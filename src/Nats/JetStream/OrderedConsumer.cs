@@ -18,9 +18,11 @@ public sealed class OrderedConsumer : IAsyncDisposable
     private NatsSubscription? _sub;
     private string? _consumerName;
     private ulong _lastStreamSeq;
+    private bool _positionKnown;
     private ulong _lastConsumerSeq;
     private long _droppedSeen;
     private volatile bool _resetRequested;
+    private CancellationTokenSource? _waitCts;
 
     private OrderedConsumer(JetStreamContext js, string stream, OrderedConsumerOptions options)
     {
@@ -90,8 +92,15 @@ public sealed class OrderedConsumer : IAsyncDisposable
                     }
 
                     timer.CancelAfter(heartbeatTimeout);
+                    Volatile.Write(ref _waitCts, timer);
                     try
                     {
+                        // A reconnect may have happened before the wait started: its wake-up would be lost.
+                        if (_resetRequested)
+                        {
+                            continue;
+                        }
+
                         if (!await sub.Messages.WaitToReadAsync(timer.Token).ConfigureAwait(false))
                         {
                             await RecreateAsync("subscription ended", cancellationToken).ConfigureAwait(false);
@@ -99,11 +108,19 @@ public sealed class OrderedConsumer : IAsyncDisposable
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        await RecreateAsync("missed heartbeats", cancellationToken).ConfigureAwait(false);
+                        // Cancelled by a reconnect (handled at the top of the loop) or by silence.
+                        if (!_resetRequested)
+                        {
+                            await RecreateAsync("missed heartbeats", cancellationToken).ConfigureAwait(false);
+                        }
                     }
                     catch (NatsException) when (!cancellationToken.IsCancellationRequested)
                     {
                         await RecreateAsync("subscription failed", cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _waitCts, null);
                     }
 
                     continue;
@@ -133,6 +150,7 @@ public sealed class OrderedConsumer : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _waitCts, null);
             timer.Dispose();
         }
     }
@@ -144,7 +162,20 @@ public sealed class OrderedConsumer : IAsyncDisposable
         await DropServerConsumerAsync().ConfigureAwait(false);
     }
 
-    private void OnReconnected(object? sender, NatsConnectionEventArgs e) => _resetRequested = true;
+    private void OnReconnected(object? sender, NatsConnectionEventArgs e)
+    {
+        // The server may have lost the consumer (restart): recreate now rather than after three missed heartbeats,
+        // so a reader waiting for messages is woken up.
+        _resetRequested = true;
+        try
+        {
+            Volatile.Read(ref _waitCts)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The reader finished that wait meanwhile; it sees the flag on its next turn.
+        }
+    }
 
     private async Task HandleControlAsync(NatsMsg msg, CancellationToken cancellationToken)
     {
@@ -205,7 +236,7 @@ public sealed class OrderedConsumer : IAsyncDisposable
         _sub = await connection.SubscribeAsync(inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
         _droppedSeen = 0;
         _lastConsumerSeq = 0;
-        var resuming = _lastStreamSeq > 0;
+        var resuming = _lastStreamSeq > 0 || _positionKnown;
         var policy = resuming ? DeliverPolicy.ByStartSequence : _options.DeliverPolicy;
         var config = new ConsumerConfigJson
         {
@@ -229,6 +260,14 @@ public sealed class OrderedConsumer : IAsyncDisposable
         var body = JsonSerializer.SerializeToUtf8Bytes(new ConsumerCreateRequest { StreamName = _stream, Config = config }, JetStreamJson.Default.ConsumerCreateRequest);
         var info = await _js.ApiAsync($"{_js.ApiPrefix}.CONSUMER.CREATE.{_stream}", body, JetStreamJson.Default.ConsumerInfoResponse, cancellationToken).ConfigureAwait(false);
         _consumerName = info.Name;
+        if (!resuming && policy == DeliverPolicy.New)
+        {
+            // "New" means after the stream's last message at creation. Remember that position: recreating with
+            // "new" after a restart would skip whatever was stored between the restart and the recreation.
+            _lastStreamSeq = info.Delivered?.StreamSeq ?? 0;
+            _positionKnown = true;
+        }
+
         return info.NumPending;
     }
 

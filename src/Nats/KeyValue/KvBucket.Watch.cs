@@ -132,7 +132,7 @@ public sealed partial class KvBucket
         }, cancellationToken);
     }
 
-    private KvEntry ToEntry(in JetStreamMsg msg)
+    internal KvEntry ToEntry(in JetStreamMsg msg)
     {
         var subject = msg.Msg.Subject;
         var key = subject.StartsWith(_readPrefix, StringComparison.Ordinal) ? subject[_readPrefix.Length..] : subject;

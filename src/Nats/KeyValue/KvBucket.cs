@@ -8,10 +8,16 @@ namespace CacheProvider.Nats.KeyValue;
 /// <summary>How a read is served.</summary>
 public enum KvReadMode
 {
-    /// <summary>Direct get: any replica (or mirror) may answer; fastest.</summary>
+    /// <summary>
+    /// Direct get: any replica (or mirror) may answer; fastest. Answers from another stream (a mirror) are detected
+    /// by their <c>Nats-Stream</c> header and re-read from the leader. Buckets without allow_direct read from the leader.
+    /// </summary>
     Direct,
 
-    /// <summary>From the stream leader (<c>STREAM.MSG.GET</c>): sees every acknowledged write.</summary>
+    /// <summary>
+    /// From the stream leader (<c>STREAM.MSG.GET</c>): sees every acknowledged write. For a bucket bound to a mirror
+    /// (of a bucket in the same domain) that is the origin's leader, where its writes go.
+    /// </summary>
     Leader,
 }
 
@@ -25,6 +31,12 @@ public sealed partial class KvBucket
     private readonly string _readPrefix;
     private readonly string _writePrefix;
     private readonly string _directPrefix;
+    private readonly bool _directAllowed;
+    private readonly string _leaderStream;
+
+    // Set once a different stream (a mirror with mirror_direct) answered one of our direct gets: from then on
+    // a 404 may be that mirror's (it has not caught up yet) and is confirmed with the leader.
+    private volatile bool _foreignStreamAnswered;
 
     internal KvBucket(KvContext context, string bucket, StreamInfo info)
     {
@@ -32,6 +44,7 @@ public sealed partial class KvBucket
         Bucket = bucket;
         StreamName = KvContext.StreamName(bucket);
         Info = info;
+        TimeProvider = context.TimeProvider;
         var origin = info.Config.Mirror?.Name is { } m && m.StartsWith("KV_", StringComparison.Ordinal) ? m[3..] : null;
         MirrorOrigin = origin;
 
@@ -39,6 +52,14 @@ public sealed partial class KvBucket
         _readPrefix = $"$KV.{origin ?? bucket}.";
         _writePrefix = _readPrefix;
         _directPrefix = $"{context.JetStream.ApiPrefix}.DIRECT.GET.{StreamName}.{_readPrefix}";
+
+        // Without allow_direct nobody answers direct gets (503): such buckets (created elsewhere) read from the leader.
+        _directAllowed = info.Config.AllowDirect;
+
+        // Leader reads promise read-your-writes. A mirror-bound bucket writes to the origin, so its leader reads
+        // (and create's compare-and-set look-ups) go to the origin too; a mirror lags behind its origin. An origin
+        // in another domain is not reachable with this context's API prefix: the mirror's leader is the best we have.
+        _leaderStream = origin is not null && info.Config.Mirror?.External is null ? KvContext.StreamName(origin) : StreamName;
     }
 
     /// <summary>Bucket name.</summary>
@@ -59,7 +80,7 @@ public sealed partial class KvBucket
     /// <summary>Whether per-key TTL is allowed.</summary>
     public bool AllowsTtl => Info.Config.AllowMsgTtl;
 
-    /// <summary>Time source for the client-side expiry check.</summary>
+    /// <summary>Time source for the client-side expiry check (the binding <see cref="KvContext"/>'s by default).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     private NatsConnection Connection => _context.JetStream.Connection;
@@ -96,19 +117,25 @@ public sealed partial class KvBucket
     private async ValueTask<KvEntry?> GetLastAsync(string key, KvReadMode mode, IBufferWriter<byte>? destination, CancellationToken cancellationToken)
     {
         KvNames.ValidateKey(key);
-        if (mode == KvReadMode.Direct)
+        if (mode == KvReadMode.Direct && _directAllowed)
         {
             var entry = await Connection.RequestAsync<KvEntry?, KvGetParser>(
                 _directPrefix + key, null, ReadOnlySequence<byte>.Empty, new KvGetParser(Bucket, key, StreamName, destination, TimeProvider.GetUtcNow()), null, cancellationToken).ConfigureAwait(false);
-            if (!ReferenceEquals(entry, KvEntryReader.StreamMismatch))
+            if (ReferenceEquals(entry, KvEntryReader.StreamMismatch))
+            {
+                // Another stream (a mirror with mirror_direct) answered for ours, possibly stale: ask the leader instead.
+                _foreignStreamAnswered = true;
+            }
+            else if (entry is not null || !_foreignStreamAnswered)
             {
                 return entry;
             }
 
-            // Another stream (a mirror with mirror_direct) answered for ours: ask the leader instead.
+            // A 404 carries no Nats-Stream header: once mirrors are known to answer for this stream it may be a
+            // lagging mirror's "not found" for a key the origin already holds, so the leader confirms it.
         }
 
-        var stored = await _context.JetStream.GetLastFromLeaderAsync(StreamName, _readPrefix + key, cancellationToken).ConfigureAwait(false);
+        var stored = await _context.JetStream.GetLastFromLeaderAsync(_leaderStream, _readPrefix + key, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
             return null;
@@ -247,7 +274,8 @@ public sealed partial class KvBucket
         var limit = Info.Config.MaxMsgSize;
         if (limit > 0)
         {
-            var size = Nats.Internal.HeaderCodec.GetLength(headers) + value.Length;
+            // A message without headers is sent without a header block, so it counts nothing towards the limit.
+            var size = (headers.Count == 0 ? 0 : Nats.Internal.HeaderCodec.GetLength(headers)) + value.Length;
             if (size > limit)
             {
                 throw new KvValueTooLargeException(Bucket, size, limit, "the bucket's max value size (headers included)");

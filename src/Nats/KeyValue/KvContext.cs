@@ -24,6 +24,12 @@ public sealed class KvContext
     /// <summary>The JetStream API.</summary>
     public JetStreamContext JetStream { get; }
 
+    /// <summary>
+    /// Clock for the client-side expiry check of the buckets this context creates or binds
+    /// (<see cref="KvBucket.TimeProvider"/>); replaceable so expiry can be tested without waiting.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Creates a bucket, or returns the existing one if its configuration is identical.</summary>
     /// <exception cref="ArgumentException">Invalid name or settings.</exception>
     /// <exception cref="JetStreamApiException">The server refused (e.g. 10058 a different bucket of that name exists).</exception>

@@ -125,6 +125,13 @@ internal sealed record ConsumerInfoResponse : ApiResponse
 {
     [JsonPropertyName("name")] public string Name { get; init; } = string.Empty;
     [JsonPropertyName("num_pending")] public ulong NumPending { get; init; }
+    [JsonPropertyName("delivered")] public SequenceInfoJson? Delivered { get; init; }
+}
+
+internal sealed record SequenceInfoJson
+{
+    [JsonPropertyName("consumer_seq")] public ulong ConsumerSeq { get; init; }
+    [JsonPropertyName("stream_seq")] public ulong StreamSeq { get; init; }
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

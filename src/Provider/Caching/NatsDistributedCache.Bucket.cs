@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using CacheProvider.Nats;
+using CacheProvider.Nats.JetStream;
+using CacheProvider.Nats.KeyValue;
+using Microsoft.Extensions.Logging;
+
+namespace CacheProvider.Caching;
+
+/// <summary>The bucket (created or checked once), the near-cache watch, and key events.</summary>
+public sealed partial class NatsDistributedCache
+{
+    /// <summary>
+    /// Keys of this cache that go away, as they happen: expired (the server's marker), removed (by any node) or
+    /// purged, with the original key. Each call opens its own watch; it starts before this method's first element
+    /// is awaited and runs until cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<CacheKeyEvent> WatchKeyEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var bucket = await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+        var watcher = await bucket.StartWatchAsync([_codec.Filter], new KvWatchOptions { UpdatesOnly = true, HeadersOnly = true }, cancellationToken).ConfigureAwait(false);
+        await using var _ = watcher.ConfigureAwait(false);
+        await foreach (var entry in watcher.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.IsValue)
+            {
+                continue;
+            }
+
+            var reason = entry.MarkerReason switch
+            {
+                KvMarkerReason.Expired => CacheKeyEventReason.Expired,
+                KvMarkerReason.Purged => CacheKeyEventReason.Purged,
+                _ => CacheKeyEventReason.Removed,
+            };
+            var key = _codec.TryDecode(entry.Key, entry.Headers?[Internal.ExpirationPlan.KeyHeader], out var decoded) ? decoded : null;
+            yield return new CacheKeyEvent(key, entry.Key, reason, entry.Revision, entry.Created);
+        }
+    }
+
+    /// <summary>Connects, then creates the bucket if allowed, and checks it can serve a correct cache.</summary>
+    /// <exception cref="NatsCacheConfigurationException">The bucket or server is unsuitable; the message says how to fix it.</exception>
+    internal async ValueTask<KvBucket> EnsureBucketAsync(CancellationToken cancellationToken)
+    {
+        var bucket = _bucket;
+        if (bucket is not null)
+        {
+            return bucket;
+        }
+
+        await _bucketLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_bucket is not null)
+            {
+                return _bucket;
+            }
+
+            await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            var version = _connection.ServerInfo?.ParsedVersion ?? new Version(0, 0, 0);
+            if (version < KvContext.MinimumServerVersion)
+            {
+                throw new NatsCacheConfigurationException(
+                    $"nats-server {version} is too old for a per-key-TTL cache: {KvContext.MinimumServerVersion} or newer is required (TTL expiry after restarts was fixed there).");
+            }
+
+            var kv = new KvContext(_connection) { TimeProvider = _time };
+            try
+            {
+                bucket = await kv.GetBucketAsync(_options.Bucket, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JetStreamApiException ex) when (ex.ErrorCode == JetStreamErrorCode.StreamNotFound && _options.CreateBucketIfMissing)
+            {
+                bucket = await kv.CreateBucketAsync(new KvBucketConfig
+                {
+                    Bucket = _options.Bucket,
+                    History = 1,
+                    LimitMarkerTtl = _options.LimitMarkerTtl,
+                    Storage = _options.Storage,
+                    Replicas = _options.Replicas,
+                    Description = "IDistributedCache entries (CacheProvider)",
+                }, cancellationToken).ConfigureAwait(false);
+                _logger.LogInformation("Created cache bucket {Bucket}", _options.Bucket);
+            }
+
+            Validate(bucket);
+            _bucket = bucket;
+            return bucket;
+        }
+        finally
+        {
+            _bucketLock.Release();
+        }
+    }
+
+    private void Validate(KvBucket bucket)
+    {
+        var c = bucket.Info.Config;
+        if (c.MaxMsgsPerSubject != 1)
+        {
+            throw new NatsCacheConfigurationException(
+                $"Bucket '{_options.Bucket}' keeps {c.MaxMsgsPerSubject} revisions per key; a TTL cache needs history 1 (an expired revision would bring the previous one back). Use another bucket, or recreate it with history 1.");
+        }
+
+        if (!c.AllowMsgTtl || c.SubjectDeleteMarkerTtl <= TimeSpan.Zero)
+        {
+            throw new NatsCacheConfigurationException(
+                $"Bucket '{_options.Bucket}' has limit markers off; enable them (e.g. `nats kv edit {_options.Bucket} --marker-ttl 2s`, or KvContext.UpdateBucketAsync with LimitMarkerTtl) so per-key TTLs and expiry events work. The cache does not change an existing bucket by itself.");
+        }
+
+        if (c.Mirror is not null)
+        {
+            throw new NatsCacheConfigurationException($"Bucket '{_options.Bucket}' is a mirror (read-only); point the cache at its origin.");
+        }
+    }
+
+    private void EnsureWatchStarted()
+    {
+        if (_watchLoop is not null || _disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_recent)
+        {
+            _watchLoop ??= Task.Run(WatchLoopAsync);
+        }
+    }
+
+    /// <summary>
+    /// One bucket watch (updates only, headers only) drops near-cache entries that any node changed or the server
+    /// expired. The near cache serves only while this watch is live; any gap or error flushes it.
+    /// </summary>
+    private async Task WatchLoopAsync()
+    {
+        var near = _near!;
+        var token = _disposed.Token;
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
+                var watcher = await bucket.StartWatchAsync([_codec.Filter], new KvWatchOptions
+                {
+                    UpdatesOnly = true,
+                    HeadersOnly = true,
+                    OnResync = reason =>
+                    {
+                        // The consumer resumes without skipping, but values cached meanwhile may predate changes it
+                        // is about to replay: start empty.
+                        near.Disable();
+                        near.Enable();
+                        _logger.LogInformation("Near cache of {Bucket} flushed: watch resynced ({Reason})", _options.Bucket, reason);
+                    },
+                }, token).ConfigureAwait(false);
+                await using var _ = watcher.ConfigureAwait(false);
+                near.Enable();
+                delay = TimeSpan.FromMilliseconds(100);
+                await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    if (near.Invalidate(entry.Key, entry.Revision))
+                    {
+                        Internal.CacheMetrics.Invalidation();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NatsException or NatsCacheConfigurationException or OperationCanceledException)
+            {
+                near.Disable();
+                _logger.LogWarning(ex, "Near-cache watch of {Bucket} failed; the near cache is off until it is back", _options.Bucket);
+                try
+                {
+                    await Task.Delay(delay, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private void OnDisconnected(object? sender, NatsConnectionEventArgs e)
+    {
+        // While disconnected nobody can tell us about changes; after the reconnect the watch resync re-enables it.
+        _near?.Disable();
+    }
+}

@@ -1,0 +1,399 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using CacheProvider.Caching.Internal;
+using CacheProvider.Nats;
+using CacheProvider.Nats.JetStream;
+using CacheProvider.Nats.KeyValue;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CacheProvider.Caching;
+
+/// <summary>
+/// <see cref="IDistributedCache"/> and <see cref="IBufferDistributedCache"/> on a NATS JetStream KV bucket. Each entry
+/// is one KV key whose payload is exactly the caller's bytes; expiration travels as the server's per-message TTL
+/// (<c>Nats-TTL</c>) plus <c>Cache-Abs</c>/<c>Cache-Sld</c> headers. Sliding entries are rewritten at most once per
+/// <see cref="NatsDistributedCacheOptions.SlidingRenewalFraction"/> of their window; removals leave no permanent
+/// tombstone; an optional near cache is invalidated by a bucket watch. Thread-safe.
+/// </summary>
+/// <remarks>
+/// The synchronous <see cref="IDistributedCache"/> members block on the asynchronous ones (the NATS client has no
+/// synchronous path); prefer the async members.
+/// </remarks>
+public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDistributedCache, IAsyncDisposable
+{
+    private const int RecentCapacity = 10_000;
+    private readonly NatsConnection _connection;
+    private readonly NatsDistributedCacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CacheKeyCodec _codec;
+    private readonly NearCache? _near;
+    private readonly ConcurrentDictionary<string, RecentEntry> _recent = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _bucketLock = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly byte[] _streamBytes;
+    private readonly string _directPrefix;
+    private KvBucket? _bucket;
+    private Task? _watchLoop;
+
+    /// <summary>Creates a cache on <paramref name="connection"/> (which it does not own).</summary>
+    public NatsDistributedCache(NatsConnection connection, NatsDistributedCacheOptions options, ILogger<NatsDistributedCache>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(options);
+        _connection = connection;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _codec = new CacheKeyCodec(options.KeyPrefix);
+        _streamBytes = Encoding.ASCII.GetBytes("KV_" + options.Bucket);
+        _directPrefix = $"$JS.API.DIRECT.GET.KV_{options.Bucket}.$KV.{options.Bucket}.";
+        if (options.NearCacheEnabled)
+        {
+            _near = new NearCache(options.NearCacheMaxEntries, options.NearCacheMaxValueBytes);
+            _connection.Disconnected += OnDisconnected;
+        }
+    }
+
+    /// <summary>The bucket name.</summary>
+    public string Bucket => _options.Bucket;
+
+    /// <summary>Entries currently held by the near cache (0 when it is off).</summary>
+    public int NearCacheCount => _near?.Count ?? 0;
+
+    /// <summary>Whether the near cache is serving (its watch is live).</summary>
+    public bool NearCacheActive => _near?.Enabled ?? false;
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <inheritdoc />
+    public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var start = Stopwatch.GetTimestamp();
+        var kvKey = _codec.Encode(key, out var hashed);
+        if (TryNear(kvKey, out var near))
+        {
+            CacheMetrics.Hit(near: true);
+            return near.Value.Length == 0 ? [] : (byte[])near.Value.Clone();
+        }
+
+        var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, null, wantCopy: false, token).ConfigureAwait(false);
+        var value = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false) ? read.Value : null;
+        CacheMetrics.Elapsed("get", start);
+        return value;
+    }
+
+    /// <inheritdoc />
+    public bool TryGet(string key, IBufferWriter<byte> destination) => TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(destination);
+        var start = Stopwatch.GetTimestamp();
+        var kvKey = _codec.Encode(key, out var hashed);
+        if (TryNear(kvKey, out var near))
+        {
+            CacheMetrics.Hit(near: true);
+            destination.Write(near.Value);
+            return true;
+        }
+
+        var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, destination, wantCopy: _near is not null, token).ConfigureAwait(false);
+        var hit = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false);
+        CacheMetrics.Elapsed("get", start);
+        return hit;
+    }
+
+    /// <inheritdoc />
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return SetCoreAsync(key, new ReadOnlySequence<byte>(value), options, token).AsTask();
+    }
+
+    /// <inheritdoc />
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        SetCoreAsync(key, value, options, token);
+
+    /// <inheritdoc />
+    public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public async Task RefreshAsync(string key, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var kvKey = _codec.Encode(key, out var hashed);
+        var now = NowMs;
+        if (_recent.TryGetValue(kvKey, out var seen) && !ExpirationPlan.NeedsRenewal(seen.SlidingMs, seen.ServerDeadlineMs, seen.AbsoluteMs, now))
+        {
+            return; // a read just now left at least one window: nothing to extend, no round trip
+        }
+
+        var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, null, wantCopy: true, token).ConfigureAwait(false);
+        await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string key, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var start = Stopwatch.GetTimestamp();
+        var kvKey = _codec.Encode(key, out _);
+        var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
+        _near?.Remove(kvKey);
+        _recent.TryRemove(kvKey, out _);
+
+        // Purge with a TTL: the tombstone removes itself and writes no marker, so churn leaves nothing behind.
+        await bucket.PurgeAsync(kvKey, _options.RemoveTombstoneTtl, cancellationToken: token).ConfigureAwait(false);
+        _near?.Remove(kvKey);
+        CacheMetrics.Remove();
+        CacheMetrics.Elapsed("remove", start);
+    }
+
+    /// <summary>Stops the near-cache watch. The connection is not disposed (it is shared).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        _connection.Disconnected -= OnDisconnected;
+        _near?.Disable();
+        if (_watchLoop is not null)
+        {
+            try
+            {
+                await _watchLoop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _disposed.Dispose();
+    }
+
+    private async ValueTask SetCoreAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(options);
+        var start = Stopwatch.GetTimestamp();
+        var now = _time.GetUtcNow();
+        var plan = ExpirationPlan.From(options, now, _options.SlidingRenewalFraction);
+        var kvKey = _codec.Encode(key, out var hashed);
+        var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
+        var keyHeader = hashed ? CacheKeyCodec.KeyHeaderValue(key) : null;
+        _near?.Remove(kvKey);
+        var revision = await bucket.PutAsync(kvKey, value, new KvPutOptions
+        {
+            Ttl = plan.ServerTtl,
+            Headers = MetadataHeaders(plan.AbsoluteUnixMs, plan.SlidingMs, keyHeader),
+        }, token).ConfigureAwait(false);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var serverDeadline = plan.ServerTtl is { } ttl ? nowMs + (long)Math.Ceiling(ttl.TotalSeconds) * 1000 : 0;
+        Remember(kvKey, serverDeadline, plan.AbsoluteUnixMs, plan.SlidingMs);
+        if (_near is { Enabled: true } && value.Length <= _options.NearCacheMaxValueBytes)
+        {
+            _near.Set(kvKey, value.ToArray(), revision, Deadline(serverDeadline, plan.AbsoluteUnixMs), serverDeadline, plan.SlidingMs, nowMs);
+        }
+
+        CacheMetrics.Set();
+        CacheMetrics.Elapsed("set", start);
+    }
+
+    private bool TryNear(string kvKey, out NearCache.Entry entry)
+    {
+        if (_near is null)
+        {
+            entry = null!;
+            return false;
+        }
+
+        EnsureWatchStarted();
+        var now = NowMs;
+        if (_near.TryGet(kvKey, now, out entry))
+        {
+            if (!ExpirationPlan.NeedsRenewal(entry.SlidingMs, entry.ServerDeadlineMs, 0, now))
+            {
+                return true;
+            }
+
+            // A sliding entry near the end of its stored TTL: the remote path renews it.
+            _near.Remove(kvKey);
+        }
+
+        return false;
+    }
+
+    private async ValueTask<CacheRead> ReadAsync(string kvKey, string? keyHeader, IBufferWriter<byte>? destination, bool wantCopy, CancellationToken token)
+    {
+        var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
+        if (!_options.ReadFromLeader)
+        {
+            var read = await _connection.RequestAsync<CacheRead, CacheReadParser>(
+                _directPrefix + kvKey, null, ReadOnlySequence<byte>.Empty, new CacheReadParser(_streamBytes, destination, NowMs, keyHeader, wantCopy), null, token).ConfigureAwait(false);
+            if (read.Status != CacheReadStatus.ForeignStream)
+            {
+                return read;
+            }
+
+            // Another stream (a mirror serving direct gets) answered: the leader is the authority.
+        }
+
+        var entry = await bucket.GetLastAsync(kvKey, KvReadMode.Leader, token).ConfigureAwait(false);
+        return FromEntry(entry, destination, keyHeader, wantCopy);
+    }
+
+    private CacheRead FromEntry(KvEntry? entry, IBufferWriter<byte>? destination, string? keyHeader, bool wantCopy)
+    {
+        if (entry is null || !entry.IsValue)
+        {
+            return new CacheRead(CacheReadStatus.NotFound, null, 0, entry?.Revision ?? 0, 0, 0, 0);
+        }
+
+        var headers = entry.Headers;
+        _ = long.TryParse(headers?[ExpirationPlan.AbsoluteHeader], out var abs);
+        _ = long.TryParse(headers?[ExpirationPlan.SlidingHeader], out var sliding);
+        var deadline = entry.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0;
+        var now = NowMs;
+        if ((deadline > 0 && now >= deadline) || (abs > 0 && now >= abs))
+        {
+            return new CacheRead(CacheReadStatus.Expired, null, 0, entry.Revision, deadline, abs, sliding);
+        }
+
+        if (keyHeader is not null && !string.Equals(headers?[ExpirationPlan.KeyHeader], keyHeader, StringComparison.Ordinal))
+        {
+            return new CacheRead(CacheReadStatus.KeyMismatch, null, 0, entry.Revision, deadline, abs, sliding);
+        }
+
+        destination?.Write(entry.Value.Span);
+        var copy = destination is null || wantCopy || ExpirationPlan.NeedsRenewal(sliding, deadline, abs, now) ? entry.Value.ToArray() : null;
+        return new CacheRead(CacheReadStatus.Hit, copy, entry.Value.Length, entry.Revision, deadline, abs, sliding);
+    }
+
+    /// <summary>Counts the read, renews a sliding entry that needs it, feeds the near cache.</summary>
+    private async ValueTask<bool> CompleteReadAsync(string kvKey, string? hashedKey, CacheRead read, CancellationToken token)
+    {
+        switch (read.Status)
+        {
+            case CacheReadStatus.Hit:
+                break;
+            case CacheReadStatus.Expired:
+                CacheMetrics.Miss("expired");
+                _recent.TryRemove(kvKey, out _);
+                return false;
+            case CacheReadStatus.KeyMismatch:
+                CacheMetrics.Miss("hash_collision");
+                _logger.LogWarning("Hashed cache key collided in bucket {Bucket}; treated as a miss", _options.Bucket);
+                return false;
+            default:
+                CacheMetrics.Miss("not_found");
+                _recent.TryRemove(kvKey, out _);
+                return false;
+        }
+
+        CacheMetrics.Hit(near: false);
+        var now = NowMs;
+        var revision = read.Revision;
+        var serverDeadline = read.ServerDeadlineMs;
+        if (read.Value is not null && ExpirationPlan.NeedsRenewal(read.SlidingMs, read.ServerDeadlineMs, read.AbsoluteMs, now))
+        {
+            (revision, serverDeadline) = await RenewAsync(kvKey, hashedKey, read, token).ConfigureAwait(false);
+        }
+
+        Remember(kvKey, serverDeadline, read.AbsoluteMs, read.SlidingMs);
+        if (read.Value is not null && _near is { Enabled: true })
+        {
+            _near.Set(kvKey, read.Value, revision, Deadline(serverDeadline, read.AbsoluteMs), serverDeadline, read.SlidingMs, now);
+        }
+
+        return true;
+    }
+
+    /// <summary>Rewrites a sliding entry with a fresh TTL, only if nobody changed it meanwhile.</summary>
+    private async ValueTask<(ulong Revision, long ServerDeadlineMs)> RenewAsync(string kvKey, string? hashedKey, CacheRead read, CancellationToken token)
+    {
+        var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var ttl = ExpirationPlan.TtlAt(read.AbsoluteMs, read.SlidingMs, now, _options.SlidingRenewalFraction);
+        try
+        {
+            var revision = await bucket.PutAsync(kvKey, new ReadOnlySequence<byte>(read.Value!), new KvPutOptions
+            {
+                Ttl = ttl,
+                ExpectedRevision = read.Revision,
+                Headers = MetadataHeaders(read.AbsoluteMs, read.SlidingMs, hashedKey is null ? null : CacheKeyCodec.KeyHeaderValue(hashedKey)),
+            }, token).ConfigureAwait(false);
+            CacheMetrics.Renewal();
+            var deadline = ttl is { } t ? now.ToUnixTimeMilliseconds() + (long)Math.Ceiling(t.TotalSeconds) * 1000 : 0;
+            return (revision, deadline);
+        }
+        catch (KvWrongRevisionException)
+        {
+            // Another reader renewed it, or a writer replaced it: the value we read was current, so it is still a hit.
+            return (read.Revision, read.ServerDeadlineMs);
+        }
+    }
+
+    private static NatsHeaders? MetadataHeaders(long absoluteMs, long slidingMs, string? keyHeader)
+    {
+        if (absoluteMs <= 0 && slidingMs <= 0 && keyHeader is null)
+        {
+            return null;
+        }
+
+        var headers = new NatsHeaders();
+        if (absoluteMs > 0)
+        {
+            headers.Add(ExpirationPlan.AbsoluteHeader, absoluteMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (slidingMs > 0)
+        {
+            headers.Add(ExpirationPlan.SlidingHeader, slidingMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (keyHeader is not null)
+        {
+            headers.Add(ExpirationPlan.KeyHeader, keyHeader);
+        }
+
+        return headers;
+    }
+
+    private void Remember(string kvKey, long serverDeadlineMs, long absoluteMs, long slidingMs)
+    {
+        if (_recent.Count >= RecentCapacity)
+        {
+            _recent.Clear();
+        }
+
+        _recent[kvKey] = new RecentEntry(serverDeadlineMs, absoluteMs, slidingMs);
+    }
+
+    private static long Deadline(long serverDeadline, long absolute) =>
+        serverDeadline == 0 ? absolute : absolute == 0 ? serverDeadline : Math.Min(serverDeadline, absolute);
+
+    private readonly record struct RecentEntry(long ServerDeadlineMs, long AbsoluteMs, long SlidingMs);
+}

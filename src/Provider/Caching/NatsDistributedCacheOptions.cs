@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+using CacheProvider.Nats.KeyValue;
+
+namespace CacheProvider.Caching;
+
+/// <summary>Settings of <see cref="NatsDistributedCache"/>; bindable from configuration.</summary>
+public sealed class NatsDistributedCacheOptions
+{
+    /// <summary>
+    /// Server URL used when no <see cref="Nats.NatsConnection"/> is registered (an already registered connection,
+    /// e.g. from <c>AddNatsConnection</c>, is reused and this is ignored).
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>Key of a keyed <see cref="Nats.NatsConnection"/> to use instead of the default one.</summary>
+    public string? ConnectionKey { get; set; }
+
+    /// <summary>KV bucket holding the entries.</summary>
+    [Required, RegularExpression("^[a-zA-Z0-9_-]+$", ErrorMessage = "Bucket names use letters, digits, _ and - only")]
+    public string Bucket { get; set; } = "cache";
+
+    /// <summary>Prefix of every key (like RedisCache's InstanceName), so several caches can share a bucket.</summary>
+    [RegularExpression("^[-/_=a-zA-Z0-9]+$", ErrorMessage = "KeyPrefix uses letters, digits and - / _ = only")]
+    public string? KeyPrefix { get; set; }
+
+    /// <summary>Create the bucket when it does not exist (history 1, limit markers on, file storage).</summary>
+    public bool CreateBucketIfMissing { get; set; } = true;
+
+    /// <summary>Storage of a bucket this cache creates.</summary>
+    public KvStorage Storage { get; set; } = KvStorage.File;
+
+    /// <summary>Replicas of a bucket this cache creates (1, 3 or 5).</summary>
+    [Range(1, 5)]
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>How long expiry markers stay in a bucket this cache creates (≥ 1 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LimitMarkerTtl { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Sliding renewal slack f: a sliding entry is stored with TTL = window × (1 + f) and rewritten on a read only
+    /// when less than one window remains, so renewals happen at most once per f × window per key.
+    /// </summary>
+    [Range(0.05, 10.0)]
+    public double SlidingRenewalFraction { get; set; } = 0.5;
+
+    /// <summary>Lifetime of the purge tombstone a <c>Remove</c> leaves (it then removes itself: no permanent tombstone).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RemoveTombstoneTtl { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Read from the stream leader (read-your-writes on replicated buckets) instead of any replica.</summary>
+    public bool ReadFromLeader { get; set; }
+
+    /// <summary>In-process near cache invalidated by a bucket watch. Off by default.</summary>
+    public bool NearCacheEnabled { get; set; }
+
+    /// <summary>Most entries the near cache holds.</summary>
+    [Range(1, 10_000_000)]
+    public int NearCacheMaxEntries { get; set; } = 10_000;
+
+    /// <summary>Values larger than this are not kept in the near cache.</summary>
+    [Range(1, int.MaxValue)]
+    public int NearCacheMaxValueBytes { get; set; } = 64 * 1024;
+}

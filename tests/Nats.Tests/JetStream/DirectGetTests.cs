@@ -1,0 +1,102 @@
+using CacheProvider.Nats.JetStream;
+
+namespace CacheProvider.Nats.Tests.JetStream;
+
+public sealed class DirectGetTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Direct_get_last_by_subject_returns_newest_message_with_stored_headers_and_metadata()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        await h.Js.PublishAsync("d.k", JsHarness.Bytes("old"));
+        var ack = await h.Js.PublishAsync("d.k", JsHarness.Bytes("new"), new NatsHeaders { { "X-Tag", "t1" } });
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        var msg = await h.Js.DirectGetLastAsync("D", "d.k");
+        Assert.NotNull(msg);
+        Assert.Equal("new", JsHarness.Text(msg.Data));
+        Assert.Equal(ack.Seq, msg.Sequence);
+        Assert.Equal("d.k", msg.Subject);
+        Assert.Equal("D", msg.Stream);
+        Assert.Equal("t1", msg.Headers!["X-Tag"]);
+        Assert.True(msg.Timestamp > before && msg.Timestamp < DateTimeOffset.UtcNow.AddMinutes(1), msg.Timestamp.ToString("O"));
+    }
+
+    [Fact]
+    public async Task Direct_get_of_unknown_subject_or_sequence_returns_null()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        await h.Js.PublishAsync("d.k", JsHarness.Bytes("v"));
+        Assert.Null(await h.Js.DirectGetLastAsync("D", "d.other"));
+        Assert.Null(await h.Js.DirectGetAsync("D", 42));
+    }
+
+    [Fact]
+    public async Task Direct_get_by_sequence_returns_that_message()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        var first = await h.Js.PublishAsync("d.a", JsHarness.Bytes("one"));
+        await h.Js.PublishAsync("d.b", JsHarness.Bytes("two"));
+        var msg = await h.Js.DirectGetAsync("D", first.Seq);
+        Assert.NotNull(msg);
+        Assert.Equal("one", JsHarness.Text(msg.Data));
+        Assert.Equal("d.a", msg.Subject);
+        Assert.Equal(first.Seq, msg.Sequence);
+    }
+
+    [Fact]
+    public async Task Multi_last_batch_streams_the_newest_message_per_subject_and_ends_at_eob()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        await h.Js.PublishAsync("d.a", JsHarness.Bytes("a1"));
+        await h.Js.PublishAsync("d.b", JsHarness.Bytes("b1"));
+        await h.Js.PublishAsync("d.a", JsHarness.Bytes("a2"));
+        await h.Js.PublishAsync("d.c.x", JsHarness.Bytes("c1"));
+        using var cts = new CancellationTokenSource(JsHarness.Patience);
+
+        var all = await h.Js.DirectGetLastBatchAsync("D", ["d.>"], cts.Token).ToListAsync(cts.Token);
+        Assert.Equal(["a2", "b1", "c1"], all.OrderBy(m => m.Subject, StringComparer.Ordinal).Select(m => JsHarness.Text(m.Data)));
+        Assert.All(all, m => Assert.Equal("D", m.Stream));
+
+        var some = await h.Js.DirectGetLastBatchAsync("D", ["d.a", "d.c.*"], cts.Token).ToListAsync(cts.Token);
+        Assert.Equal(["d.a", "d.c.x"], some.Select(m => m.Subject).Order(StringComparer.Ordinal));
+
+        // Nothing matches: the batch ends at once instead of waiting for a timeout.
+        Assert.Empty(await h.Js.DirectGetLastBatchAsync("D", ["d.none"], cts.Token).ToListAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task Leader_reads_by_subject_and_sequence_return_headers_and_data()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        var a = await h.Js.PublishAsync("d.k", JsHarness.Bytes("v1"), new NatsHeaders { { "X-One", "1" } });
+        await h.Js.PublishAsync("d.k", JsHarness.Bytes("v2"));
+
+        var last = await h.Js.GetLastFromLeaderAsync("D", "d.k");
+        Assert.NotNull(last);
+        Assert.Equal("v2", JsHarness.Text(last.Data));
+        Assert.Equal(a.Seq + 1, last.Sequence);
+        Assert.Equal("d.k", last.Subject);
+
+        var bySeq = await h.Js.GetFromLeaderAsync("D", a.Seq);
+        Assert.NotNull(bySeq);
+        Assert.Equal("v1", JsHarness.Text(bySeq.Data));
+        Assert.Equal("1", bySeq.Headers!["X-One"]);
+        Assert.True(bySeq.Timestamp > DateTimeOffset.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task Direct_get_on_a_stream_without_allow_direct_throws_no_responders()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.Js.CreateStreamAsync(new StreamConfig { Name = "ND", Subjects = ["nd.>"] });
+        await h.Js.PublishAsync("nd.k", JsHarness.Bytes("v"));
+        await Assert.ThrowsAsync<NatsNoRespondersException>(async () => await h.Js.DirectGetLastAsync("ND", "nd.k"));
+        Assert.NotNull(await h.Js.GetLastFromLeaderAsync("ND", "nd.k"));
+    }
+}

@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Text;
+using CacheProvider.Caching;
+using CacheProvider.Nats;
+using CacheProvider.Nats.KeyValue;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace CacheProvider.Tests.Caching;
+
+public sealed class CacheBasicsTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Set_then_get_returns_the_callers_bytes_unchanged_and_any_KV_client_reads_them()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        var value = Encoding.UTF8.GetBytes("hello world");
+        await cache.SetAsync("greeting", value, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) });
+        Assert.Equal(value, await cache.GetAsync("greeting"));
+
+        var raw = await (await new KvContext(h.Connect()).GetBucketAsync("cache")).GetAsync("greeting");
+        Assert.Equal(value, raw!.Value.ToArray());
+        Assert.Equal(TimeSpan.FromMinutes(5), raw.Ttl);
+        Assert.NotNull(raw.Headers!["Cache-Abs"]);
+    }
+
+    [Fact]
+    public async Task Absolute_expiration_is_enforced_client_side_before_the_server_sweeps()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        await cache.SetAsync("k", [1, 2, 3], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddMilliseconds(300) });
+        Assert.NotNull(await cache.GetAsync("k"));
+        await Task.Delay(450);
+
+        // The server TTL is rounded up to 1 s, so the message is still stored: the header deadline must win.
+        var raw = await (await new KvContext(h.Connect()).GetBucketAsync("cache")).GetLastAsync("k");
+        Assert.True(raw!.IsValue);
+        Assert.Null(await cache.GetAsync("k"));
+        var writer = new ArrayBufferWriter<byte>();
+        Assert.False(await cache.TryGetAsync("k", writer));
+        Assert.Equal(0, writer.WrittenCount);
+    }
+
+    [Fact]
+    public async Task Past_absolute_expiration_is_rejected()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            cache.SetAsync("k", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddSeconds(-1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(-1) });
+    }
+
+    [Fact]
+    public async Task Bad_input_gives_typed_exceptions_and_the_connection_stays_up()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.GetAsync(null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.SetAsync(null!, [1], new DistributedCacheEntryOptions()));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.SetAsync("k", null!, new DistributedCacheEntryOptions()));
+        await Assert.ThrowsAsync<NatsPayloadTooLargeException>(() => cache.SetAsync("big", new byte[2 * 1024 * 1024], new DistributedCacheEntryOptions()));
+        await cache.SetAsync("small", [7], new DistributedCacheEntryOptions());
+        Assert.Equal([7], (await cache.GetAsync("small"))!);
+    }
+
+    [Fact]
+    public async Task TryGet_writes_the_value_into_the_callers_writer_and_nothing_on_a_miss()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        var writer = new ArrayBufferWriter<byte>();
+        Assert.False(await cache.TryGetAsync("missing", writer));
+        Assert.Equal(0, writer.WrittenCount);
+        var value = new byte[1024];
+        Random.Shared.NextBytes(value);
+        await cache.SetAsync("k", new ReadOnlySequence<byte>(value), new DistributedCacheEntryOptions());
+        Assert.True(await cache.TryGetAsync("k", writer));
+        Assert.Equal(value, writer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public async Task Remove_leaves_no_permanent_tombstone()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache(o => o.RemoveTombstoneTtl = TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 50; i++)
+        {
+            await cache.SetAsync($"k{i}", [1], new DistributedCacheEntryOptions());
+            await cache.RemoveAsync($"k{i}");
+        }
+
+        Assert.Null(await cache.GetAsync("k0"));
+        var kv = new KvContext(h.Connect());
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        KvBucketStatus status;
+        do
+        {
+            await Task.Delay(250);
+            status = await kv.GetStatusAsync("cache");
+        }
+        while (status.Values > 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(0UL, status.Values);
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_leave_one_of_their_values()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var caches = new[] { h.Cache(), h.Cache(), h.Cache() };
+        var writes = new List<Task>();
+        for (var i = 0; i < 60; i++)
+        {
+            var c = caches[i % caches.Length];
+            writes.Add(c.SetAsync("shared", [(byte)i], new DistributedCacheEntryOptions()));
+        }
+
+        await Task.WhenAll(writes);
+        var final = await caches[0].GetAsync("shared");
+        Assert.NotNull(final);
+        Assert.InRange(final[0], 0, 59);
+        Assert.Equal(final, await caches[1].GetAsync("shared"));
+    }
+
+    [Fact]
+    public async Task Entries_survive_a_server_restart_mid_use()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache();
+        await cache.SetAsync("durable", [4, 2], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) });
+        await h.Server.KillAsync();
+        await h.Server.StartAgainAsync();
+        byte[]? value = null;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (value is null && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                value = await cache.GetAsync("durable");
+            }
+            catch (NatsException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal([4, 2], value!);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using CacheProvider.Caching.Internal;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace CacheProvider.Tests.Caching;
+
+public sealed class CacheKeyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Different_keys_never_map_to_the_same_kv_key()
+    {
+        var codec = new CacheKeyCodec("app");
+        var random = new Random(12345);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var special = new[] { "", ".", "..", "a.b", "a..b", ".a", "a.", "*", ">", "a.*", "a b", "_b.YQ", "_h.00", "_x", "ключ", "a\r\nb", "\0", "x=y", "a/b", new string('k', 600), new string('k', 601) };
+        foreach (var key in special.Concat(Enumerable.Range(0, 20_000).Select(_ => RandomKey(random))))
+        {
+            var kv = codec.Encode(key, out var hashed);
+            Assert.True(IsValidKvKey(kv), $"'{kv}' is not a valid KV key (from '{Escape(key)}')");
+            Assert.True(kv.Length <= CacheKeyCodec.MaxEncodedLength + 8);
+            if (seen.TryGetValue(kv, out var other))
+            {
+                Assert.Equal(other, key);
+            }
+
+            seen[kv] = key;
+            Assert.True(codec.TryDecode(kv, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, out var back));
+            Assert.Equal(key, back);
+        }
+    }
+
+    [Fact]
+    public void Valid_kv_keys_stay_readable()
+    {
+        var codec = new CacheKeyCodec(null);
+        Assert.Equal("user/42.profile", codec.Encode("user/42.profile", out _));
+        Assert.StartsWith("_b.", codec.Encode("user:42", out _), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Any_string_works_as_a_key_against_a_real_server()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache(o => o.KeyPrefix = "app1");
+        var keys = new[] { "__MSFT_HCT__tag:a*b", "user:42", "a b", "ключ", ".lead", "trail.", "x>y", "\u0001ctl", new string('z', 4000) };
+        for (var i = 0; i < keys.Length; i++)
+        {
+            await cache.SetAsync(keys[i], [(byte)i], new DistributedCacheEntryOptions());
+        }
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal([(byte)i], (await cache.GetAsync(keys[i]))!);
+        }
+
+        var other = h.Cache(o => o.KeyPrefix = "app2");
+        Assert.Null(await other.GetAsync("user:42"));
+    }
+
+    private static string RandomKey(Random r)
+    {
+        var length = r.Next(0, 40);
+        var sb = new StringBuilder(length);
+        for (var i = 0; i < length; i++)
+        {
+            sb.Append(r.Next(6) switch
+            {
+                0 => '.',
+                1 => (char)r.Next(0, 32),
+                2 => (char)r.Next(0x400, 0x4FF),
+                3 => "*> :_-/="[r.Next(8)],
+                _ => (char)r.Next('a', 'z' + 1),
+            });
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool IsValidKvKey(string k) =>
+        k.Length > 0 && k[0] != '.' && k[^1] != '.' && !k.Contains("..", StringComparison.Ordinal) &&
+        k.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '/' or '_' or '=' or '.');
+
+    private static string Escape(string s) => string.Concat(s.Select(c => c < 32 ? $"\\x{(int)c:x2}" : c.ToString()));
+}
