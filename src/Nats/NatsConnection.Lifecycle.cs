@@ -65,7 +65,7 @@ public sealed partial class NatsConnection : IProtocolHandler
                     var established = await SocketConnector.ConnectAsync(uri, Options, _servers.CredentialSource, ReadOnlyMemory<byte>.Empty, this, _logger, linked.Token).ConfigureAwait(false);
                     Activate(established);
                     _pingLoop = Task.Run(PingLoopAsync, CancellationToken.None);
-                    _logger.LogInformation("Connected to {Server} (nats-server {Version})", uri, established.Info.Version);
+                    _logger.LogInformation("Connected to {Server} (nats-server {Version})", uri.ToString(), established.Info.Version);
                     return;
                 }
                 catch (NatsAuthorizationException)
@@ -76,7 +76,7 @@ public sealed partial class NatsConnection : IProtocolHandler
                 }
                 catch (Exception ex) when (ex is NatsException && !cancellationToken.IsCancellationRequested)
                 {
-                    _logger.LogDebug(ex, "Connecting to {Server} failed", uri);
+                    _logger.LogDebug(ex, "Connecting to {Server} failed", uri.ToString());
                     last = ex;
                 }
             }
@@ -84,8 +84,10 @@ public sealed partial class NatsConnection : IProtocolHandler
             _state = NatsConnectionState.New;
             throw last as NatsConnectionException ?? new NatsConnectionException($"Cannot connect to {NatsUri.Redact(Options.Url)}", last);
         }
-        catch (OperationCanceledException)
+        catch
         {
+            // Whatever failed (cancellation, a TLS file that cannot be read, ...), a later call must try again:
+            // left at Connecting, the next operation would take the client for connected and buffer forever.
             if (_state == NatsConnectionState.Connecting)
             {
                 _state = NatsConnectionState.New;
@@ -113,8 +115,11 @@ public sealed partial class NatsConnection : IProtocolHandler
 
         _servers.Succeeded(established.Uri);
         _servers.AddDiscovered(established.Info.ConnectUrls);
-        _ = Task.Run(() => ReadLoopAsync(established, generation));
+
+        // Attach first: a read loop that fails at once detaches by generation, which only works once attached;
+        // the other order could leave the writer attached to a dead socket, losing what is written meanwhile.
         _writer.Attach(established.Stream, generation);
+        _ = Task.Run(() => ReadLoopAsync(established, generation));
         if (established.Info.LameDuckMode)
         {
             Raise(LameDuckMode, new NatsConnectionEventArgs(established.Uri.ToString(), null));
@@ -160,7 +165,7 @@ public sealed partial class NatsConnection : IProtocolHandler
 
         if (error is NatsProtocolException)
         {
-            _logger.LogWarning(error, "Protocol error from {Server}; reconnecting", established.Uri);
+            _logger.LogWarning(error, "Protocol error from {Server}; reconnecting", established.Uri.ToString());
         }
 
         ConnectionLost(generation, _lastServerError ?? error);
@@ -186,7 +191,7 @@ public sealed partial class NatsConnection : IProtocolHandler
         _lastServerError = null;
         _writer.Detach(generation, error);
         lost?.Abort();
-        _logger.LogWarning("Disconnected from {Server}: {Reason}", lost?.Uri, error.Message);
+        _logger.LogWarning("Disconnected from {Server}: {Reason}", lost?.Uri.ToString(), error.Message);
         Raise(Disconnected, new NatsConnectionEventArgs(lost?.Uri.ToString(), error));
         _ = Task.Run(ReconnectLoopAsync);
     }
@@ -217,7 +222,7 @@ public sealed partial class NatsConnection : IProtocolHandler
 
                     Interlocked.Increment(ref _reconnects);
                     Activate(established);
-                    _logger.LogInformation("Reconnected to {Server}", uri);
+                    _logger.LogInformation("Reconnected to {Server}", uri.ToString());
                     Raise(Reconnected, new NatsConnectionEventArgs(uri.ToString(), null));
                     return;
                 }
@@ -225,10 +230,12 @@ public sealed partial class NatsConnection : IProtocolHandler
                 {
                     return;
                 }
-                catch (Exception ex) when (ex is NatsException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception ex)
                 {
+                    // Any failure counts against this server; an escaping exception would end the loop and
+                    // leave the connection Reconnecting forever.
                     _servers.Failed(uri);
-                    _logger.LogDebug("Reconnect to {Server} failed: {Reason}", uri, ex.Message);
+                    _logger.LogDebug("Reconnect to {Server} failed: {Reason}", uri.ToString(), ex.Message);
                 }
             }
 
@@ -314,7 +321,7 @@ public sealed partial class NatsConnection : IProtocolHandler
         _servers.AddDiscovered(info.ConnectUrls);
         if (info.LameDuckMode)
         {
-            _logger.LogInformation("{Server} entered lame duck mode", current?.Uri);
+            _logger.LogInformation("{Server} entered lame duck mode", current?.Uri.ToString());
             Raise(LameDuckMode, new NatsConnectionEventArgs(current?.Uri.ToString(), null));
         }
     }
@@ -463,8 +470,12 @@ public sealed partial class NatsConnection : IProtocolHandler
 
         await _closing.CancelAsync().ConfigureAwait(false);
         var error = reason ?? new NatsConnectionException("The connection was closed");
-        await _writer.CloseAsync(error).ConfigureAwait(false);
+
+        // The writer stops taking commands synchronously; the socket is aborted before waiting for its loop,
+        // which may sit in a write to a server that stopped reading.
+        var writerClosed = _writer.CloseAsync(error);
         current?.Abort();
+        await writerClosed.ConfigureAwait(false);
         _mux?.FailAll(error);
         _mux?.Dispose();
         foreach (var (sid, sub) in _subs)

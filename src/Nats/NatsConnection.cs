@@ -196,9 +196,10 @@ public sealed partial class NatsConnection : IAsyncDisposable
     {
         try
         {
+            var size = CommandWriter.MeasurePublish(subject, mux.ReplyPrefix, headerLength, payload.Length);
             do
             {
-                await _writer.WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+                await _writer.WaitForSpaceAsync(size, cancellationToken).ConfigureAwait(false);
             }
             while (!_writer.TryWriteRequest(subject, mux.ReplyPrefix, token, headers, headerLength, payload));
         }
@@ -248,9 +249,10 @@ public sealed partial class NatsConnection : IAsyncDisposable
 
     private async ValueTask PublishSlowAsync(string subject, ReadOnlySequence<byte> payload, NatsHeaders? headers, int headerLength, string? replyTo, CancellationToken cancellationToken)
     {
+        var size = CommandWriter.MeasurePublish(subject, replyTo, headerLength, payload.Length);
         while (!_writer.TryWritePublish(subject, replyTo, headers, headerLength, payload))
         {
-            await _writer.WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+            await _writer.WaitForSpaceAsync(size, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -86,6 +86,17 @@ public sealed record NatsOptions
             throw new ArgumentOutOfRangeException(nameof(ReconnectJitter), ReconnectJitter, "must not be negative");
         }
 
+        if (MaxReconnectWait < TimeSpan.Zero)
+        {
+            // Task.Delay would throw inside the reconnect loop, ending it and leaving the connection reconnecting forever.
+            throw new ArgumentOutOfRangeException(nameof(MaxReconnectWait), MaxReconnectWait, "must not be negative");
+        }
+
+        if (MaxReconnectAttempts < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxReconnectAttempts), MaxReconnectAttempts, "must be -1 (forever) or more");
+        }
+
         if (MaxPingsOutstanding < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxPingsOutstanding), MaxPingsOutstanding, "must be at least 1");
@@ -101,7 +112,9 @@ public sealed record NatsOptions
             throw new ArgumentOutOfRangeException(nameof(SubscriptionCapacity), SubscriptionCapacity, "must be at least 1");
         }
 
-        if (string.IsNullOrWhiteSpace(InboxPrefix) || InboxPrefix.AsSpan().IndexOfAny(InvalidInboxChars) >= 0)
+        // Inboxes are "<prefix>.<token>": an empty token or a wildcard would make the server refuse the inbox SUB.
+        if (string.IsNullOrWhiteSpace(InboxPrefix) || InboxPrefix.AsSpan().IndexOfAny(InvalidInboxChars) >= 0 ||
+            InboxPrefix.StartsWith('.') || InboxPrefix.EndsWith('.') || InboxPrefix.Contains("..", StringComparison.Ordinal))
         {
             throw new ArgumentException("Inbox prefix must be a plain subject prefix", nameof(InboxPrefix));
         }

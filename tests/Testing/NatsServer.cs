@@ -17,6 +17,8 @@ public sealed partial class NatsServer : IAsyncDisposable
     private const int SigKill = 9;
     private const int SigTerm = 15;
     private const int SigUsr2 = 12; // lame duck mode
+    private const int SigCont = 18;
+    private const int SigStop = 19;
     private readonly StringBuilder _log = new();
     private readonly ITestOutputHelper? _output;
     private readonly bool _ownsStore;
@@ -121,6 +123,24 @@ public sealed partial class NatsServer : IAsyncDisposable
         if (_process is { HasExited: false } p)
         {
             _ = Kill(p.Id, SigUsr2);
+        }
+    }
+
+    /// <summary>Freezes the process (SIGSTOP): sockets stay open but nothing is read or answered, like a hung server.</summary>
+    public void Pause()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            _ = Kill(p.Id, SigStop);
+        }
+    }
+
+    /// <summary>Lets a <see cref="Pause"/>d process run again (SIGCONT).</summary>
+    public void Resume()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            _ = Kill(p.Id, SigCont);
         }
     }
 

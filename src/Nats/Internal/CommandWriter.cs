@@ -92,7 +92,7 @@ internal sealed class CommandWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends a PUB/HPUB. Returns false (writing nothing) when the buffer is full: wait with <see cref="WaitForSpaceAsync"/>.</summary>
+    /// <summary>Appends a PUB/HPUB. Returns false (writing nothing) when it does not fit: wait with <see cref="WaitForSpaceAsync"/>.</summary>
     public bool TryWritePublish(string subject, string? replyTo, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload) =>
         TryWrite(subject, replyTo, -1, headers, headerLength, payload);
 
@@ -100,17 +100,19 @@ internal sealed class CommandWriter : IAsyncDisposable
     public bool TryWriteRequest(string subject, string replyPrefix, long token, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload) =>
         TryWrite(subject, replyPrefix, token, headers, headerLength, payload);
 
+    /// <summary>Upper bound of the bytes a PUB/HPUB takes in the buffer; what <see cref="WaitForSpaceAsync"/> waits for.</summary>
+    public static int MeasurePublish(string subject, string? replyTo, int headerLength, long payloadLength) =>
+        5 + Encoding.UTF8.GetByteCount(subject) + 1 + (replyTo is null ? 0 : Encoding.UTF8.GetByteCount(replyTo)) + 20 + 1 + 22 + 2 + headerLength + (int)payloadLength + 2;
+
     private bool TryWrite(string subject, string? replyTo, long replyToken, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload)
     {
         var payloadLength = (int)payload.Length;
         var total = headerLength + payloadLength;
-        var subjectBytes = Encoding.UTF8.GetByteCount(subject);
-        var replyBytes = replyTo is null ? 0 : Encoding.UTF8.GetByteCount(replyTo);
-        var size = 5 + subjectBytes + 1 + replyBytes + 20 + 1 + 22 + 2 + total + 2;
+        var size = MeasurePublish(subject, replyTo, headerLength, payloadLength);
         lock (_lock)
         {
             ThrowIfClosed();
-            if (_pending.Length > 0 && _pending.Length + size > _maxPending)
+            if (!FitsLocked(size))
             {
                 return false;
             }
@@ -212,14 +214,18 @@ internal sealed class CommandWriter : IAsyncDisposable
         tcs?.TrySetResult();
     }
 
-    /// <summary>Completes when the pending buffer has room again.</summary>
-    public Task WaitForSpaceAsync(CancellationToken cancellationToken)
+    /// <summary>Completes when a command of <paramref name="size"/> bytes (see <see cref="MeasurePublish"/>) may fit.</summary>
+    /// <remarks>
+    /// Waiting for "below the bound" instead would return at once while a large message still does not fit, and
+    /// a publisher retrying in a loop would spin on the CPU for as long as the connection is down.
+    /// </remarks>
+    public Task WaitForSpaceAsync(int size, CancellationToken cancellationToken)
     {
         Task task;
         lock (_lock)
         {
             ThrowIfClosed();
-            if (_pending.Length < _maxPending)
+            if (FitsLocked(size))
             {
                 return Task.CompletedTask;
             }
@@ -326,6 +332,9 @@ internal sealed class CommandWriter : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>An empty buffer takes any one command, so a message larger than the bound cannot wait forever.</summary>
+    private bool FitsLocked(int size) => _pending.Length == 0 || _pending.Length + size <= _maxPending;
 
     private void SignalLocked()
     {

@@ -42,6 +42,7 @@ internal static class SocketConnector
         timeout.CancelAfter(options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
+        var serverVerifiesClient = false;
         try
         {
             await socket.ConnectAsync(uri.Host, uri.Port, timeout.Token).ConfigureAwait(false);
@@ -50,6 +51,14 @@ internal static class SocketConnector
             var useTls = uri.IsTls || options.Tls is not null || info.TlsRequired;
             if (useTls)
             {
+                var hasClientCertificate = options.Tls is { ClientCertificate: not null } or { CertFile: not null };
+                if (info.TlsVerify && !hasClientCertificate)
+                {
+                    // With TLS 1.3 the handshake would "succeed" and the server hang up afterwards: say why up front.
+                    throw new NatsAuthorizationException($"{uri} requires a TLS client certificate (mutual TLS) and none is configured");
+                }
+
+                serverVerifiesClient = info.TlsVerify;
                 stream = await UpgradeAsync(stream, uri, options.Tls ?? new NatsTlsOptions(), logger, timeout.Token).ConfigureAwait(false);
             }
 
@@ -67,6 +76,18 @@ internal static class SocketConnector
         {
             Dispose(socket, stream);
             throw new NatsAuthorizationException($"TLS authentication with {uri} failed: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (serverVerifiesClient && ex is IOException or (NatsConnectionException and not NatsAuthorizationException))
+        {
+            // With TLS 1.3 a server refusing our certificate just hangs up: depending on timing we see end of stream
+            // late in the handshake, an alert on the first read, or a reset on the CONNECT write.
+            Dispose(socket, stream);
+            throw new NatsAuthorizationException($"{uri} closed the TLS session before the handshake completed; it most likely refused the client certificate ({ex.Message})", ex);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            Dispose(socket, stream);
+            throw new NatsConnectionException($"The TLS settings for {uri} cannot be used: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {
@@ -168,7 +189,7 @@ internal static class SocketConnector
 
         if (tls.InsecureSkipVerify)
         {
-            logger.LogWarning("TLS server verification is disabled for {Server}: for local development only", uri);
+            logger.LogWarning("TLS server verification is disabled for {Server}: for local development only", uri.ToString());
 #pragma warning disable CA5359 // Explicit, documented, dev-only opt-in (NatsTlsOptions.InsecureSkipVerify); logged above.
             auth.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
 #pragma warning restore CA5359
