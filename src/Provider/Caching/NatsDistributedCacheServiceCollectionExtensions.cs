@@ -46,10 +46,20 @@ public static class NatsDistributedCacheServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<NatsDistributedCacheOptions>(name).Configure(configure).ValidateDataAnnotations().ValidateOnStart();
+        // A named cache with its own Url gets its own connection (disposed by the container); otherwise it shares one.
+        var ownConnection = OwnConnectionKey(name);
+        services.TryAddKeyedSingleton(ownConnection, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<NatsDistributedCacheOptions>>().Get(name);
+            return new NatsConnection(new NatsConnectionOptions { Url = options.Url! }.ToNatsOptions(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        });
         services.TryAddKeyedSingleton(name, (sp, key) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<NatsDistributedCacheOptions>>().Get((string)key!);
-            return new NatsDistributedCache(ResolveConnection(sp, options), options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
+            var connection = options.ConnectionKey is null && options.Url is not null
+                ? sp.GetRequiredKeyedService<NatsConnection>(ownConnection)
+                : ResolveConnection(sp, options);
+            return new NatsDistributedCache(connection, options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
         });
         services.TryAddKeyedSingleton<IDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
         services.TryAddKeyedSingleton<IBufferDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
@@ -88,6 +98,8 @@ public static class NatsDistributedCacheServiceCollectionExtensions
             var url = sp.GetRequiredService<IOptions<NatsDistributedCacheOptions>>().Value.Url ?? "nats://127.0.0.1:4222";
             return new NatsConnection(new NatsConnectionOptions { Url = url }.ToNatsOptions(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         });
+
+    private static string OwnConnectionKey(string cacheName) => "CacheProvider.Caching:" + cacheName;
 
     private static NatsConnection ResolveConnection(IServiceProvider sp, NatsDistributedCacheOptions options) =>
         options.ConnectionKey is { } key ? sp.GetRequiredKeyedService<NatsConnection>(key) : sp.GetRequiredService<NatsConnection>();
