@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo | bench | fuzz | setup
+# The single entry point: ./build.sh test | demo [expiry|patterns] | bench | fuzz | setup
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,18 +40,18 @@ case "$cmd" in
   setup) setup ;;
   test) run_tests "$@" ;;
   demo)
-    if [ -d samples/Expiry ]; then
-      setup
-      dotnet run --project samples/Expiry -c Release -- "$@"
-    else
-      echo "demo: not available yet (it arrives with the KV issue)" >&2
-      exit 2
-    fi ;;
+    # demo [expiry|patterns] [args]: the per-message-TTL walkthrough (default) or the lease/presence/token sample.
+    setup
+    case "${1:-expiry}" in
+      patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
+      expiry) [ $# -gt 0 ] && shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
+      *) dotnet run --project samples/Expiry -c Release -- "$@" ;;
+    esac ;;
   bench)
     setup
     dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
   fuzz)
     setup
     FUZZ_FRAMES="${1:-1000000}" dotnet test tests/Nats.Tests -c Release --filter "Category=Fuzz" --logger "console;verbosity=normal" ;;
-  *) echo "usage: ./build.sh [test|demo|bench|fuzz|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [expiry|patterns]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
 esac

@@ -16,6 +16,8 @@
 //   put-inflight  put ops/s, N in flight      --size 256 --count 50000 --keys 1000 --inflight 64
 //   create-ttl    create(key, value, ttl) of unique keys, N in flight: ops/s
 //                                             --size 256 --count 20000 --inflight 64 --ttl 60s
+//   watch-latency a watcher (updates only) sees --count sequential puts: time from put start to delivery
+//                                             --size 256 --count 1000
 //   watch-expiry  a watcher (updates only) is started, --count unique keys are created with --ttl
 //                 (N in flight), then the run waits (at most --wait-ms) for one MaxAge marker per key
 //                                             --size 256 --count 20000 --inflight 64 --ttl 2s --wait-ms 30000
@@ -169,6 +171,39 @@ async function watchExpiry(kv, p) {
   };
 }
 
+/**
+ * Write-to-watcher latency: a watcher (updates only) on a run prefix, then --count sequential puts; each sample is the
+ * time from starting the put to the watcher delivering it (the peer of our near-cache cross-instance invalidation).
+ */
+async function watchLatency(kv, p) {
+  const data = payload(p.size);
+  const prefix = runPrefix();
+  const watcher = await kv.watch({ key: `${prefix}.>`, include: "updates" });
+  let waiting = null;
+  (async () => {
+    for await (const e of watcher) {
+      if (waiting && e.key === waiting.key) waiting.resolve(nowNs());
+    }
+  })();
+  // The watcher's consumer is created asynchronously: a first put proves it is live.
+  for (;;) {
+    const seen = new Promise((resolve) => (waiting = { key: `${prefix}.probe`, resolve }));
+    await kv.put(`${prefix}.probe`, data);
+    const t = await Promise.race([seen, new Promise((r) => setTimeout(() => r(0), 500))]);
+    if (t) break;
+  }
+  const samples = new Float64Array(p.count);
+  for (let i = 0; i < p.count; i++) {
+    const key = `${prefix}.k${i % 16}`;
+    const seen = new Promise((resolve) => (waiting = { key, resolve }));
+    const t0 = nowNs();
+    await kv.put(key, data);
+    samples[i] = (await seen) - t0;
+  }
+  watcher.stop();
+  return { op: "watch-latency", size: p.size, count: p.count, ...latencySummary(samples) };
+}
+
 const ops = {
   get: (kv, p) => sequential(kv, p, true),
   put: (kv, p) => sequential(kv, p, false),
@@ -176,6 +211,7 @@ const ops = {
   "put-inflight": (kv, p) => inflight(kv, p, false),
   "create-ttl": createTtl,
   "watch-expiry": watchExpiry,
+  "watch-latency": watchLatency,
 };
 
 const defaults = {
@@ -185,6 +221,7 @@ const defaults = {
   "put-inflight": { count: 50_000 },
   "create-ttl": { count: 20_000, ttl: "60s" },
   "watch-expiry": { count: 20_000, ttl: "2s" },
+  "watch-latency": { count: 1000 },
 };
 
 /** Defaults per mode, then numeric options from argv strings or JSON numbers. */

@@ -24,6 +24,11 @@ internal static class MetricRegistry
         () => new KvMetric("put-inflight", 1024, 30_000),
         () => new KvMetric("create-ttl", 256, 20_000),
         () => new KvMetric("watch-expiry", 256, 10_000),
+        () => new CacheMetric("get-inflight"),
+        () => new CacheMetric("sliding"),
+        () => new CacheMetric("near-hit"),
+        () => new CacheMetric("invalidation"),
+        () => new CacheMetric("expiry-events"),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>

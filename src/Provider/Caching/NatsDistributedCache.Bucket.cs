@@ -162,6 +162,8 @@ public sealed partial class NatsDistributedCache
                     {
                         Internal.CacheMetrics.Invalidation();
                     }
+
+                    WatchProcessed?.Invoke(entry.Key);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -185,6 +187,9 @@ public sealed partial class NatsDistributedCache
             }
         }
     }
+
+    /// <summary>For measurements: raised after the near-cache watch processed a change of a KV key.</summary>
+    internal event Action<string>? WatchProcessed;
 
     private void OnDisconnected(object? sender, NatsConnectionEventArgs e)
     {

@@ -74,17 +74,23 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    public Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var start = Stopwatch.GetTimestamp();
         var kvKey = _codec.Encode(key, out var hashed);
         if (TryNear(kvKey, out var near))
         {
+            // Synchronous on a near hit. The caller gets its own copy: a shared array could be changed under other readers.
             CacheMetrics.Hit(near: true);
-            return near.Value.Length == 0 ? [] : (byte[])near.Value.Clone();
+            return Task.FromResult<byte[]?>(near.Value.Length == 0 ? [] : (byte[])near.Value.Clone());
         }
 
+        return GetRemoteAsync(key, kvKey, hashed, token);
+    }
+
+    private async Task<byte[]?> GetRemoteAsync(string key, string kvKey, bool hashed, CancellationToken token)
+    {
+        var start = Stopwatch.GetTimestamp();
         var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, null, wantCopy: false, token).ConfigureAwait(false);
         var value = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false) ? read.Value : null;
         CacheMetrics.Elapsed("get", start);
@@ -95,19 +101,24 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     public bool TryGet(string key, IBufferWriter<byte> destination) => TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
+    public ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(destination);
-        var start = Stopwatch.GetTimestamp();
         var kvKey = _codec.Encode(key, out var hashed);
         if (TryNear(kvKey, out var near))
         {
             CacheMetrics.Hit(near: true);
             destination.Write(near.Value);
-            return true;
+            return new ValueTask<bool>(true);
         }
 
+        return TryGetRemoteAsync(key, kvKey, hashed, destination, token);
+    }
+
+    private async ValueTask<bool> TryGetRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token)
+    {
+        var start = Stopwatch.GetTimestamp();
         var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, destination, wantCopy: _near is not null, token).ConfigureAwait(false);
         var hit = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false);
         CacheMetrics.Elapsed("get", start);
