@@ -21,7 +21,7 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "--bdn")
         {
-            return ClientAllocBenchmarks.Run(args[1..], typeof(ClientAllocBenchmarks), typeof(KvAllocBenchmarks));
+            return ClientAllocBenchmarks.Run(args[1..], typeof(ClientAllocBenchmarks), typeof(KvAllocBenchmarks), typeof(CacheAllocBenchmarks));
         }
 
         string? filter = null;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using CacheProvider.Caching.Internal;
 using CacheProvider.Nats;
@@ -116,6 +117,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         return TryGetRemoteAsync(key, kvKey, hashed, destination, token);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> TryGetRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token)
     {
         var start = Stopwatch.GetTimestamp();
@@ -257,6 +259,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         return false;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<CacheRead> ReadAsync(string kvKey, string? keyHeader, IBufferWriter<byte>? destination, bool wantCopy, CancellationToken token)
     {
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
@@ -304,6 +307,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     }
 
     /// <summary>Counts the read, renews a sliding entry that needs it, feeds the near cache.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> CompleteReadAsync(string kvKey, string? hashedKey, CacheRead read, CancellationToken token)
     {
         switch (read.Status)
@@ -395,6 +399,12 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
 
     private void Remember(string kvKey, long serverDeadlineMs, long absoluteMs, long slidingMs)
     {
+        if (slidingMs <= 0)
+        {
+            // Only sliding entries have anything to refresh; a Refresh of another key reads it once (as RedisCache does).
+            return;
+        }
+
         if (_recent.Count >= RecentCapacity)
         {
             _recent.Clear();

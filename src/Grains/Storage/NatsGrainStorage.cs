@@ -1,0 +1,365 @@
+using System.Globalization;
+using System.Text;
+using CacheProvider.Grains.Contracts;
+using CacheProvider.Grains.Internal;
+using CacheProvider.Nats;
+using CacheProvider.Nats.JetStream;
+using CacheProvider.Nats.KeyValue;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CacheProvider.Grains;
+
+/// <summary>
+/// Grain state on NATS KV with Orleans' <c>IGrainStorage</c> semantics: ETag = KV revision, strict optimistic
+/// concurrency (<see cref="InconsistentStateException"/>), delete-on-clear or retained tombstones, and an optional
+/// TTL per state name or type written as <c>Nats-TTL</c> on every write. Keys are
+/// <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, each token injectively encoded.
+/// </summary>
+public sealed partial class NatsGrainStorage : IGrainStorage
+{
+    private readonly NatsGrainStorageOptions _options;
+    private readonly KvContext _context;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly StateTtlResolver _ttl;
+    private readonly Lock _initLock = new();
+    private Task<KvBucket>? _bucketTask;
+    private GrainStateWatcher? _watcher;
+    private long _renewals;
+
+    /// <summary>Creates the provider. Nothing is sent until <see cref="StartAsync"/> or the first operation.</summary>
+    /// <param name="name">Provider name (Orleans' storage name; appears in exception messages).</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="connection">The NATS connection.</param>
+    /// <param name="serializer">Serializer; null = <see cref="NatsGrainStorageOptions.GrainStorageSerializer"/> or System.Text.Json.</param>
+    /// <param name="timeProvider">Clock for TTL math.</param>
+    /// <param name="logger">Logger.</param>
+    public NatsGrainStorage(string name, NatsGrainStorageOptions options, NatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentException.ThrowIfNullOrEmpty(options.ServiceId, nameof(options));
+        Name = name;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _context = new KvContext(connection) { TimeProvider = _time };
+        _serializer = serializer ?? options.GrainStorageSerializer ?? new SystemTextJsonGrainStorageSerializer();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _ttl = new StateTtlResolver(options);
+        KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
+    }
+
+    /// <summary>Provider name.</summary>
+    public string Name { get; }
+
+    /// <summary>The service id every key starts with.</summary>
+    public string ServiceId => _options.ServiceId;
+
+    /// <summary>The settings.</summary>
+    public NatsGrainStorageOptions Options => _options;
+
+    /// <summary>Encoded service id token plus <c>.</c>: every key of this provider starts with it.</summary>
+    public string KeyPrefix { get; }
+
+    /// <summary>TTL renewals done by reads so far.</summary>
+    public long Renewals => Interlocked.Read(ref _renewals);
+
+    internal KvContext Context => _context;
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>Creates or binds the bucket (idempotent; operations call it on first use).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded.</summary>
+    public string GetStateKey(string stateName, GrainId grainId)
+    {
+        ArgumentNullException.ThrowIfNull(stateName);
+        var builder = new StringBuilder(KeyPrefix, 96);
+        KeyEncoder.AppendToken(builder, stateName);
+        builder.Append('.');
+        KeyEncoder.AppendToken(builder, grainId.Type.ToString());
+        builder.Append('.');
+        KeyEncoder.AppendToken(builder, grainId.Key.ToString());
+        return builder.ToString();
+    }
+
+    /// <summary>The TTL window of a state (what readers are promised), or null when it never expires.</summary>
+    public TimeSpan? GetStateTtl<T>(string stateName) => _ttl.GetWindow(stateName, typeof(T));
+
+    /// <inheritdoc />
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    /// <inheritdoc />
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        var key = GetStateKey(stateName, grainId);
+        var window = _ttl.GetWindow(stateName, typeof(T));
+        using var scope = BeginOperation(key);
+        var last = await bucket.GetLastAsync(key, _options.ReadMode, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        if (last is { IsValue: true } && !last.IsExpiredAt(now))
+        {
+            var revision = last.Revision;
+            if (window is { } w && _options.RefreshTtlOnRead && last.ExpiresAt is { } expiresAt && expiresAt - now < w)
+            {
+                try
+                {
+                    revision = await bucket.UpdateAsync(key, last.Value, revision, _ttl.ToStoredTtl(w), cancellationToken).ConfigureAwait(false);
+                    Interlocked.Increment(ref _renewals);
+                }
+                catch (KvWrongRevisionException)
+                {
+                    // Someone wrote meanwhile: return what is there now, without renewing.
+                    last = await bucket.GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+                    if (last is not { IsValue: true } || last.IsExpiredAt(_time.GetUtcNow()))
+                    {
+                        SetEmpty(grainState, last, scope);
+                        return;
+                    }
+
+                    revision = last.Revision;
+                }
+            }
+
+            grainState.State = _serializer.Deserialize<T>(last.Value);
+            grainState.ETag = revision.ToString(CultureInfo.InvariantCulture);
+            grainState.RecordExists = true;
+            scope.Complete(revision);
+            return;
+        }
+
+        SetEmpty(grainState, last, scope);
+    }
+
+    /// <inheritdoc />
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        var key = GetStateKey(stateName, grainId);
+        var ttl = StoredTtl<T>(stateName);
+        var value = _serializer.Serialize(grainState.State).ToMemory();
+        using var scope = BeginOperation(key);
+        ulong revision;
+        if (!string.IsNullOrEmpty(grainState.ETag))
+        {
+            var expected = ParseETagOrThrow("WriteStateAsync", stateName, grainId, grainState.ETag);
+            try
+            {
+                revision = await bucket.UpdateAsync(key, value, expected, ttl, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KvWrongRevisionException ex)
+            {
+                throw Conflict("WriteStateAsync", stateName, grainId, grainState.ETag, null, ex);
+            }
+        }
+        else
+        {
+            revision = await CreateAsync(bucket, key, value, ttl, stateName, grainId, cancellationToken).ConfigureAwait(false);
+        }
+
+        grainState.ETag = revision.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+        scope.Complete(revision);
+    }
+
+    /// <inheritdoc />
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        var key = GetStateKey(stateName, grainId);
+        var tombstoneTtl = _options.DeleteStateOnClear ? _options.DeleteTombstoneTtl : StoredTtl<T>(stateName);
+        using var scope = BeginOperation(key);
+        ulong? revision = null;
+        if (!string.IsNullOrEmpty(grainState.ETag))
+        {
+            var expected = ParseETagOrThrow("ClearStateAsync", stateName, grainId, grainState.ETag);
+            try
+            {
+                revision = await bucket.PurgeAsync(key, tombstoneTtl, expected, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KvWrongRevisionException ex)
+            {
+                throw Conflict("ClearStateAsync", stateName, grainId, grainState.ETag, null, ex);
+            }
+        }
+        else
+        {
+            var last = await bucket.GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+            if (IsRecord(last))
+            {
+                throw Conflict("ClearStateAsync", stateName, grainId, grainState.ETag, last!.Revision.ToString(CultureInfo.InvariantCulture), null);
+            }
+
+            if (!_options.DeleteStateOnClear)
+            {
+                try
+                {
+                    revision = await bucket.PurgeAsync(key, tombstoneTtl, last?.Revision ?? 0, cancellationToken).ConfigureAwait(false);
+                }
+                catch (KvWrongRevisionException ex)
+                {
+                    throw Conflict("ClearStateAsync", stateName, grainId, grainState.ETag, null, ex);
+                }
+            }
+        }
+
+        grainState.State = StateFactory<T>.Create();
+        grainState.RecordExists = false;
+        grainState.ETag = _options.DeleteStateOnClear ? null : revision?.ToString(CultureInfo.InvariantCulture);
+        if (revision is { } r)
+        {
+            scope.Complete(r);
+        }
+    }
+
+    internal void AttachWatcher(GrainStateWatcher watcher) => Volatile.Write(ref _watcher, watcher);
+
+    internal void DetachWatcher(GrainStateWatcher watcher) => Interlocked.CompareExchange(ref _watcher, null, watcher);
+
+    /// <summary>The bucket (created or bound on first call).</summary>
+    internal Task<KvBucket> GetBucketAsync(CancellationToken cancellationToken)
+    {
+        var task = Volatile.Read(ref _bucketTask);
+        if (task is { IsCompletedSuccessfully: true })
+        {
+            return task;
+        }
+
+        lock (_initLock)
+        {
+            if (_bucketTask is null || _bucketTask.IsFaulted || _bucketTask.IsCanceled)
+            {
+                _bucketTask = BindBucketAsync(cancellationToken);
+            }
+
+            return _bucketTask;
+        }
+    }
+
+    private async Task<KvBucket> BindBucketAsync(CancellationToken cancellationToken)
+    {
+        var config = new KvBucketConfig
+        {
+            Bucket = _options.Bucket,
+            Description = "Orleans grain state (CacheProvider.Grains)",
+            History = 1,
+            LimitMarkerTtl = _options.LimitMarkerTtl,
+            Storage = _options.Storage,
+            Replicas = _options.Replicas,
+        };
+        try
+        {
+            return await _context.CreateBucketAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JetStreamApiException ex)
+        {
+            // Exists with other settings (e.g. another marker TTL): use it as it is, but it must allow per-key TTL.
+            var bucket = await _context.GetBucketAsync(_options.Bucket, cancellationToken).ConfigureAwait(false);
+            if (!bucket.AllowsTtl || bucket.History != 1)
+            {
+                throw new InvalidOperationException($"Bucket '{_options.Bucket}' exists but does not allow per-key TTL with history 1: {ex.Message}", ex);
+            }
+
+            _logger.LogInformation("Grain storage {Name} uses existing bucket {Bucket} ({Reason})", Name, _options.Bucket, ex.Message);
+            return bucket;
+        }
+    }
+
+    private StateOperationScope BeginOperation(string key) => Volatile.Read(ref _watcher)?.BeginOperation(key) ?? default;
+
+    private TimeSpan? StoredTtl<T>(string stateName) => _ttl.GetWindow(stateName, typeof(T)) is { } w ? _ttl.ToStoredTtl(w) : null;
+
+    private void SetEmpty<T>(IGrainState<T> grainState, KvEntry? last, StateOperationScope scope)
+    {
+        grainState.State = StateFactory<T>.Create();
+        grainState.RecordExists = false;
+        var retained = !_options.DeleteStateOnClear && IsTombstone(last);
+        grainState.ETag = retained ? last!.Revision.ToString(CultureInfo.InvariantCulture) : null;
+        if (last is not null)
+        {
+            scope.Complete(last.Revision);
+        }
+    }
+
+    /// <summary>A client-written delete/purge tombstone that has not expired.</summary>
+    private bool IsTombstone(KvEntry? last) =>
+        last is { IsValue: false, MarkerReason: KvMarkerReason.None } && !last.IsExpiredAt(_time.GetUtcNow());
+
+    /// <summary>Whether the key holds a record a null-ETag write or clear must not overwrite.</summary>
+    private bool IsRecord(KvEntry? last)
+    {
+        if (last is null)
+        {
+            return false;
+        }
+
+        if (last.IsValue)
+        {
+            return !last.IsExpiredAt(_time.GetUtcNow());
+        }
+
+        return !_options.DeleteStateOnClear && IsTombstone(last);
+    }
+
+    private async Task<ulong> CreateAsync(KvBucket bucket, string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string stateName, GrainId grainId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await bucket.UpdateAsync(key, value, 0, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KvWrongRevisionException)
+        {
+            // Something occupies the key: a record (conflict), or a tombstone/marker/expired value we may replace.
+        }
+
+        var last = await bucket.GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+        if (IsRecord(last))
+        {
+            throw Conflict("WriteStateAsync", stateName, grainId, null, last!.Revision.ToString(CultureInfo.InvariantCulture), null);
+        }
+
+        try
+        {
+            return await bucket.UpdateAsync(key, value, last?.Revision ?? 0, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KvWrongRevisionException ex)
+        {
+            throw Conflict("WriteStateAsync", stateName, grainId, null, null, ex);
+        }
+    }
+
+    private ulong ParseETagOrThrow(string operation, string stateName, GrainId grainId, string eTag)
+    {
+        // Revision 0 would mean "key absent" to the server: never a valid ETag.
+        if (ulong.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0)
+        {
+            return revision;
+        }
+
+        throw Conflict(operation, stateName, grainId, eTag, null, null);
+    }
+
+    private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? eTag, string? storedETag, Exception? inner)
+    {
+        var message = $"Version conflict ({operation}): ServiceId={_options.ServiceId} ProviderName={Name} GrainType={stateName} GrainId={grainId} ETag={eTag}.";
+        LogConflict(_logger, operation, Name, stateName, grainId.ToString(), eTag);
+        return new InconsistentStateException(message, storedETag, eTag, inner);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Version conflict ({Operation}) in {Provider}: state {StateName} grain {GrainId} ETag {ETag}")]
+    private static partial void LogConflict(ILogger logger, string operation, string provider, string stateName, string grainId, string? eTag);
+}

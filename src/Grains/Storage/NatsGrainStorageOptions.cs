@@ -1,0 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+using CacheProvider.Grains.Contracts;
+using CacheProvider.Nats.KeyValue;
+
+namespace CacheProvider.Grains;
+
+/// <summary>Settings of one <see cref="NatsGrainStorage"/> (named after its provider name).</summary>
+public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
+{
+    /// <summary>Orleans <c>ClusterOptions.ServiceId</c>: the first key token, so services sharing a bucket never see each other's state.</summary>
+    [Required]
+    public string ServiceId { get; set; } = string.Empty;
+
+    /// <summary>KV bucket (created with history 1 and limit markers when missing).</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]+$")]
+    public string Bucket { get; set; } = "orleans-grain-state";
+
+    /// <summary>Where the bucket keeps data.</summary>
+    public KvStorage Storage { get; set; } = KvStorage.File;
+
+    /// <summary>Bucket replicas (1, 3 or 5).</summary>
+    [Range(1, 5)]
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>How long the server's expiry marker stays (≥ 1 s); watchers see expirations through it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LimitMarkerTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// true: clear removes the record (purge with a self-expiring tombstone), ETag becomes null.
+    /// false (Orleans' Redis default): clear leaves a tombstone with a new ETag that the next write must present.
+    /// </summary>
+    public bool DeleteStateOnClear { get; set; }
+
+    /// <summary>TTL of the purge tombstone a delete-on-clear leaves (it removes itself, no permanent delete map entry).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan DeleteTombstoneTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>TTL for every state without a more specific one; null = states live until cleared.</summary>
+    public TimeSpan? DefaultStateTtl { get; set; }
+
+    /// <summary>TTL per state name (<c>"state"</c> for <c>Grain&lt;T&gt;</c>, else the <c>[PersistentState]</c> name). Wins over <see cref="StateTtlAttribute"/>.</summary>
+    public Dictionary<string, TimeSpan> StateTtls { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Keep a state alive while it is read: a read renews the TTL, but only when less than the TTL remains. Writes then
+    /// store TTL × (1 + <see cref="RenewalFraction"/>), so a key is renewed at most once per fraction of its TTL.
+    /// A renewal is a compare-and-set write: it gives the state a new ETag, which the read returns.
+    /// </summary>
+    public bool RefreshTtlOnRead { get; set; }
+
+    /// <summary>The fraction of the TTL between two renewals of one key (0.01–1).</summary>
+    [Range(0.01, 1.0)]
+    public double RenewalFraction { get; set; } = 0.25;
+
+    /// <summary>Direct (any replica, fastest) or Leader (read-your-writes across replicas) reads.</summary>
+    public KvReadMode ReadMode { get; set; } = KvReadMode.Direct;
+
+    /// <summary>Serializer; null = keyed by provider name, else unkeyed service, else System.Text.Json.</summary>
+    public IGrainStorageSerializer? GrainStorageSerializer { get; set; }
+
+    /// <summary>Service key of a keyed <c>NatsConnection</c>; null = the unkeyed one.</summary>
+    public string? ConnectionServiceKey { get; set; }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using CacheProvider.Grains.Contracts;
+
+namespace CacheProvider.Grains;
+
+/// <summary>The default serializer: System.Text.Json (web defaults unless options are given).</summary>
+public sealed class SystemTextJsonGrainStorageSerializer : IGrainStorageSerializer
+{
+    private readonly JsonSerializerOptions _options;
+
+    /// <summary>Creates the serializer.</summary>
+    public SystemTextJsonGrainStorageSerializer(JsonSerializerOptions? options = null)
+    {
+        _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+    }
+
+    /// <inheritdoc />
+    public BinaryData Serialize<T>(T input) => new(JsonSerializer.SerializeToUtf8Bytes(input, _options));
+
+    /// <inheritdoc />
+    public T Deserialize<T>(BinaryData input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return JsonSerializer.Deserialize<T>(input.ToMemory().Span, _options)!;
+    }
+}
