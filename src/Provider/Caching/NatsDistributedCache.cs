@@ -405,12 +405,18 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
             return;
         }
 
+        var entry = new RecentEntry(serverDeadlineMs, absoluteMs, slidingMs);
+        if (_recent.TryGetValue(kvKey, out var known) && known == entry)
+        {
+            return; // unchanged until the next renewal: no write, no contention on hot keys
+        }
+
         if (_recent.Count >= RecentCapacity)
         {
             _recent.Clear();
         }
 
-        _recent[kvKey] = new RecentEntry(serverDeadlineMs, absoluteMs, slidingMs);
+        _recent[kvKey] = entry;
     }
 
     private static long Deadline(long serverDeadline, long absolute) =>

@@ -89,6 +89,28 @@ public sealed class HeadersTests(ITestOutputHelper output)
         Assert.Equal(Payload, Encoding.ASCII.GetString(msg.Data.Span));
     }
 
+    [Fact]
+    public async Task A_message_with_a_malformed_header_block_is_dropped_without_costing_the_connection()
+    {
+        await using var server = await NatsServer.StartAsync(output, jetStream: false);
+        await using var nats = new NatsConnection(Test.Options(server.Url));
+        var error = Test.Signal<Exception>();
+        nats.Error += (_, e) => error.TrySetResult(e.Error);
+        await using var sub = await nats.SubscribeAsync("hdr.bad");
+        await nats.FlushAsync();
+
+        // Any publisher can send this: the server forwards the block as it is.
+        const string Block = "NATS/1.0\r\nNoColonHere\r\n\r\n";
+        await Test.SendRawAsync(server.Port, $"HPUB hdr.bad {Block.Length} {Block.Length + 1}\r\n{Block}x\r\n");
+        Assert.IsType<NatsProtocolException>(await error.Task.Within());
+
+        await nats.PublishAsync("hdr.bad", "fine"u8.ToArray());
+        var msg = await sub.NextAsync();
+        Assert.Equal("fine", Encoding.ASCII.GetString(msg.Data.Span));
+        Assert.Equal(NatsConnectionState.Connected, nats.State);
+        Assert.Equal(0, nats.Reconnects);
+    }
+
     [Theory]
     [InlineData("Bad Name", "v")]
     [InlineData("Bad:Name", "v")]
