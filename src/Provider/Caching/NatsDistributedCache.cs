@@ -91,6 +91,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
 
     private async Task<byte[]?> GetRemoteAsync(string key, string kvKey, bool hashed, CancellationToken token)
     {
+        using var activity = StartActivity("cache.get", kvKey);
         var start = Stopwatch.GetTimestamp();
         var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, null, wantCopy: false, token).ConfigureAwait(false);
         var value = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false) ? read.Value : null;
@@ -120,6 +121,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> TryGetRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token)
     {
+        using var activity = StartActivity("cache.get", kvKey);
         var start = Stopwatch.GetTimestamp();
         var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, destination, wantCopy: _near is not null, token).ConfigureAwait(false);
         var hit = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false);
@@ -171,6 +173,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         ArgumentNullException.ThrowIfNull(key);
         var start = Stopwatch.GetTimestamp();
         var kvKey = _codec.Encode(key, out _);
+        using var activity = StartActivity("cache.remove", kvKey);
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         _near?.Remove(kvKey);
         _recent.TryRemove(kvKey, out _);
@@ -215,6 +218,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         var now = _time.GetUtcNow();
         var plan = ExpirationPlan.From(options, now, _options.SlidingRenewalFraction);
         var kvKey = _codec.Encode(key, out var hashed);
+        using var activity = StartActivity("cache.set", kvKey);
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         var keyHeader = hashed ? CacheKeyCodec.KeyHeaderValue(key) : null;
         _near?.Remove(kvKey);
@@ -417,6 +421,21 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
 
         _recent[kvKey] = entry;
+    }
+
+    /// <summary>A span for a remote operation; null (and free) when nobody listens.</summary>
+    private Activity? StartActivity(string name, string kvKey)
+    {
+        var activity = CacheMetrics.Source.StartActivity(name, ActivityKind.Client);
+        if (activity is not null)
+        {
+            // The KV key, not the caller's key: the KV key is what operators see in the bucket.
+            activity.SetTag("db.system", "nats");
+            activity.SetTag("nats.kv.bucket", _options.Bucket);
+            activity.SetTag("nats.kv.key", kvKey);
+        }
+
+        return activity;
     }
 
     private static long Deadline(long serverDeadline, long absolute) =>

@@ -43,6 +43,26 @@ public sealed class CacheBasicsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Remote_operations_emit_spans_with_bucket_and_key()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "CacheProvider.Caching",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var cache = h.Cache();
+        await cache.SetAsync("traced", [1], new DistributedCacheEntryOptions());
+        await cache.GetAsync("traced");
+        await cache.RemoveAsync("traced");
+        Assert.Equal(["cache.set", "cache.get", "cache.remove"], spans.Where(a => (string?)a.GetTagItem("nats.kv.key") == "traced").Select(a => a.OperationName).ToArray());
+        Assert.All(spans, a => Assert.Equal("cache", a.GetTagItem("nats.kv.bucket")));
+    }
+
+    [Fact]
     public async Task Past_absolute_expiration_is_rejected()
     {
         await using var h = await CacheHarness.StartAsync(output);
