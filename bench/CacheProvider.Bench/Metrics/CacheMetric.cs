@@ -248,28 +248,7 @@ internal sealed class CacheMetric : IMetric
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static async Task<double> RunInflightAsync(int count, Func<int, Task> op)
-    {
-        var next = -1;
-        async Task Worker()
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                await op(i).ConfigureAwait(false);
-            }
-        }
-
-        var start = Stopwatch.GetTimestamp();
-        var workers = new Task[Math.Min(InFlight, count)];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = Worker();
-        }
-
-        await Task.WhenAll(workers).ConfigureAwait(false);
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
+    private static Task<double> RunInflightAsync(int count, Func<int, Task> op) => Inflight.RunAsync(count, InFlight, op);
 
     public async ValueTask DisposeAsync()
     {

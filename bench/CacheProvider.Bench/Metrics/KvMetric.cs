@@ -210,29 +210,7 @@ internal sealed class KvMetric : IMetric
         return keys;
     }
 
-    /// <summary>Runs op(i) for every i below count with at most 64 outstanding; returns the seconds taken.</summary>
-    private static async Task<double> RunInflightAsync(int count, Func<int, Task> op)
-    {
-        var next = -1;
-        async Task Worker()
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                await op(i).ConfigureAwait(false);
-            }
-        }
-
-        var start = Stopwatch.GetTimestamp();
-        var workers = new Task[Math.Min(InFlight, count)];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = Worker();
-        }
-
-        await Task.WhenAll(workers).ConfigureAwait(false);
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
+    private static Task<double> RunInflightAsync(int count, Func<int, Task> op) => Inflight.RunAsync(count, InFlight, op);
 
     public async ValueTask DisposeAsync()
     {

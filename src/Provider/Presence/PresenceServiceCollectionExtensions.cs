@@ -2,8 +2,6 @@ using CacheProvider.Internal;
 using CacheProvider.Nats;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Presence;
@@ -14,14 +12,7 @@ public static class PresenceServiceCollectionExtensions
     /// <summary>Registers a singleton <see cref="PresenceTracker"/> as itself and as <see cref="IPresenceTracker"/>.</summary>
     public static IServiceCollection AddNatsPresence(this IServiceCollection services, Action<PresenceOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        var builder = services.AddOptions<PresenceOptions>();
-        if (configure is not null)
-        {
-            builder.Configure(configure);
-        }
-
-        return Register(services, builder);
+        return Register(services, PatternRegistration.Configure(services, configure));
     }
 
     /// <summary>Registers the presence tracker with settings bound from <paramref name="section"/> (e.g. <c>Nats:Presence</c>).</summary>
@@ -32,16 +23,6 @@ public static class PresenceServiceCollectionExtensions
         return Register(services, services.AddOptions<PresenceOptions>().Bind(section));
     }
 
-    private static IServiceCollection Register(IServiceCollection services, OptionsBuilder<PresenceOptions> builder)
-    {
-        builder.ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PresenceOptions>>(new PatternOptionsValidator<PresenceOptions>(o => o.GetValidationError())));
-        services.TryAddSingleton(sp => new PresenceTracker(
-            sp.GetRequiredService<NatsConnection>(),
-            sp.GetRequiredService<IOptions<PresenceOptions>>(),
-            sp.GetService<ILogger<PresenceTracker>>(),
-            sp.GetService<TimeProvider>()));
-        services.TryAddSingleton<IPresenceTracker>(sp => sp.GetRequiredService<PresenceTracker>());
-        return services;
-    }
+    private static IServiceCollection Register(IServiceCollection services, OptionsBuilder<PresenceOptions> builder) =>
+        PatternRegistration.Register<PresenceOptions, IPresenceTracker, PresenceTracker>(services, builder, static o => o.GetValidationError(), static (c, o, l, t) => new PresenceTracker(c, o, l, t));
 }

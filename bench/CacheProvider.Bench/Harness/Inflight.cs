@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace CacheProvider.Bench.Harness;
+
+/// <summary>Runs an operation a fixed number of times with a fixed number outstanding (like kv.mjs runInflight).</summary>
+internal static class Inflight
+{
+    /// <summary>Runs <paramref name="op"/>(i) for every i below <paramref name="count"/>, at most <paramref name="inFlight"/> at once.</summary>
+    /// <returns>Seconds taken.</returns>
+    public static async Task<double> RunAsync(int count, int inFlight, Func<int, Task> op)
+    {
+        var next = -1;
+        async Task Worker()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await op(i).ConfigureAwait(false);
+            }
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        var workers = new Task[Math.Min(inFlight, count)];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Worker();
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+}
