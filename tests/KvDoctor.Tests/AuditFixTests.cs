@@ -1,0 +1,98 @@
+using System.Text.Json;
+using CacheProvider.Nats;
+
+namespace CacheProvider.KvDoctor.Tests;
+
+public sealed class AuditFixTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Audit_flags_each_planted_bucket_and_nothing_else_then_fix_resolves_each()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = new NatsConnection(server.Url);
+        await Planted.PlantAsync(nats);
+        await Task.Delay(500); // the mirror catches up
+
+        var (code, json, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url, .. Planted.Thresholds]);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal(Planted.Expected.Order(), Findings(json).Order());
+        var buckets = JsonDocument.Parse(json).RootElement.GetProperty("buckets").EnumerateArray().ToDictionary(b => b.GetProperty("bucket").GetString()!);
+        Assert.Equal(7, buckets.Count);
+        Assert.Equal(59, buckets["deletemap"].GetProperty("num_deleted").GetInt64());
+        Assert.Equal(59 * 24, buckets["deletemap"].GetProperty("delete_map_bytes_low").GetInt64());
+        Assert.Equal(20, buckets["tombstones"].GetProperty("keys").GetProperty("permanent_tombstones").GetInt64());
+        Assert.Equal("origin", buckets["mirror"].GetProperty("mirror_origin").GetString());
+
+        // Errors (mirror, history) fail the run only when asked to.
+        Assert.Equal(ExitCodes.Findings, (await Doctor.RunAsync(output, ["audit", "-s", server.Url, "--fail-on", "error", .. Planted.Thresholds])).Code);
+        var (_, table, _) = await Doctor.RunAsync(output, ["audit", "-s", server.Url, .. Planted.Thresholds]);
+        foreach (var (bucket, finding) in Planted.Expected)
+        {
+            Assert.Contains(bucket, table);
+            Assert.Contains(finding, table);
+        }
+
+        // Dry run: a diff, no change.
+        var (dryCode, diff, _) = await Doctor.RunAsync(output, ["fix", "-s", server.Url, "--older-than", "0s", .. Planted.Thresholds]);
+        Assert.Equal(ExitCodes.Ok, dryCode);
+        Assert.Contains("- subject_delete_marker_ttl: 0s", diff);
+        Assert.Contains("+ subject_delete_marker_ttl: 2s", diff);
+        Assert.Contains("+ allow_msg_ttl: true", diff);
+        Assert.Contains("+ max_msgs_per_subject (history): 1", diff);
+        Assert.Contains("purge 20 permanent tombstones", diff);
+        Assert.Contains("Dry run", diff);
+        Assert.DoesNotContain("clean", diff);
+        var (_, again, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url, .. Planted.Thresholds]);
+        Assert.Equal(Planted.Expected.Order(), Findings(again).Order());
+
+        // Apply.
+        var (fixCode, applied, _) = await Doctor.RunAsync(output, ["fix", "--yes", "-s", server.Url, "--older-than", "0s", .. Planted.Thresholds]);
+        Assert.Equal(ExitCodes.Ok, fixCode);
+        Assert.Contains("Fixed 4 bucket(s)", applied);
+        var (afterCode, after, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url, "--fail-on", "warning", .. Planted.Thresholds]);
+        Assert.Equal(ExitCodes.Ok, afterCode);
+        Assert.Empty(Findings(after));
+
+        // Live values survived the tombstone purge and the history change.
+        var kv = new CacheProvider.Nats.KeyValue.KvContext(nats);
+        Assert.Equal("v2"u8.ToArray(), (await (await kv.GetBucketAsync("hist")).GetAsync("h"))!.Value.ToArray());
+        Assert.NotNull(await (await kv.GetBucketAsync("deletemap")).GetAsync("pin"));
+        Assert.Equal(0UL, (await kv.GetStatusAsync("tombstones")).Values);
+    }
+
+    [Fact]
+    public async Task Fix_sets_max_age_on_a_named_bucket_only_with_yes()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = new NatsConnection(server.Url);
+        var kv = new CacheProvider.Nats.KeyValue.KvContext(nats);
+        await kv.CreateBucketAsync(new CacheProvider.Nats.KeyValue.KvBucketConfig { Bucket = "b" });
+
+        var (_, dry, _) = await Doctor.RunAsync(output, ["fix", "b", "--max-age", "1h", "-s", server.Url]);
+        Assert.Contains("+ max_age: 1h", dry);
+        Assert.Equal(TimeSpan.Zero, (await kv.GetStatusAsync("b")).MaxAge);
+
+        await Doctor.RunAsync(output, ["fix", "b", "--max-age", "1h", "--yes", "-s", server.Url]);
+        Assert.Equal(TimeSpan.FromHours(1), (await kv.GetStatusAsync("b")).MaxAge);
+    }
+
+    internal static List<(string Bucket, string Code)> Findings(string json)
+    {
+        var root = JsonDocument.Parse(json).RootElement;
+        var list = new List<(string, string)>();
+        foreach (var f in root.GetProperty("server_findings").EnumerateArray())
+        {
+            list.Add(("(server)", f.GetProperty("code").GetString()!));
+        }
+
+        foreach (var b in root.GetProperty("buckets").EnumerateArray())
+        {
+            foreach (var f in b.GetProperty("findings").EnumerateArray())
+            {
+                list.Add((f.GetProperty("bucket").GetString()!, f.GetProperty("code").GetString()!));
+            }
+        }
+
+        return list;
+    }
+}

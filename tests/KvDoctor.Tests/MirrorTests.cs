@@ -1,0 +1,96 @@
+using CacheProvider.Nats;
+using CacheProvider.Nats.KeyValue;
+
+namespace CacheProvider.KvDoctor.Tests;
+
+public sealed class MirrorTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_plain_mirror_fixed_by_the_tool_ends_identical_to_its_origin_after_all_TTLs()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = new NatsConnection(server.Url);
+        var kv = new KvContext(nats);
+        var origin = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "origin", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
+        await Planted.CreatePlainMirrorAsync(kv.JetStream, "mirror", "origin");
+        await origin.PutAsync("keep", "forever"u8.ToArray());
+        for (var i = 0; i < 5; i++)
+        {
+            await origin.PutAsync($"ttl{i}", "v"u8.ToArray(), TimeSpan.FromSeconds(1));
+        }
+
+        await origin.PutAsync("gone", "v"u8.ToArray());
+        await origin.PurgeAsync("gone", TimeSpan.FromSeconds(1));
+
+        var (code, json, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url]);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal([("mirror", "mirror-without-ttl")], AuditFixTests.Findings(json));
+        Assert.Equal(ExitCodes.Ok, (await Doctor.RunAsync(output, ["fix", "--yes", "-s", server.Url])).Code);
+
+        // TTL 1 s + marker TTL 1 s + sweeps: origin ends with just "keep"; the mirror must match it exactly.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        string o, m;
+        do
+        {
+            await Task.Delay(500);
+            o = await DescribeAsync(kv, "origin");
+            m = await DescribeAsync(kv, "mirror");
+        }
+        while ((o != m || !o.StartsWith("1 ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
+
+        output.WriteLine($"origin: {o}\nmirror: {m}");
+        Assert.StartsWith("1 ", o);
+        Assert.Equal(o, m);
+        var (_, clean, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url]);
+        Assert.Empty(AuditFixTests.Findings(clean));
+    }
+
+    [Fact]
+    public async Task Mirror_add_creates_a_TTL_correct_mirror()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = new NatsConnection(server.Url);
+        var kv = new KvContext(nats);
+        var origin = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
+        await origin.PutAsync("s1", "v"u8.ToArray(), TimeSpan.FromSeconds(1));
+
+        var (code, text, _) = await Doctor.RunAsync(output, ["mirror", "add", "sessions", "sessions-copy", "-s", server.Url]);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("allow_msg_ttl=true", text);
+        var status = await kv.GetStatusAsync("sessions-copy");
+        Assert.True(status.IsMirror);
+        Assert.True(status.AllowMsgTtl);
+        Assert.Equal("sessions", status.MirrorOrigin);
+        Assert.Empty(AuditFixTests.Findings((await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url])).Out));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await kv.GetStatusAsync("sessions-copy")).Values != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(0UL, (await kv.GetStatusAsync("sessions-copy")).Values);
+        Assert.Equal(ExitCodes.Usage, (await Doctor.RunAsync(output, ["mirror", "add", "nope", "x", "-s", server.Url])).Code);
+    }
+
+    /// <summary>"&lt;messages&gt; key@rev:op ..." of the last revision per key.</summary>
+    private static async Task<string> DescribeAsync(KvContext kv, string name)
+    {
+        var bucket = await kv.GetBucketAsync(name);
+        var parts = new List<string>();
+        if (bucket.Info.State.Messages > 0)
+        {
+            await using var w = await bucket.StartWatchAsync([">"], new KvWatchOptions { HeadersOnly = true });
+            await foreach (var e in w.ReadAllAsync())
+            {
+                parts.Add($"{e.Key}@{e.Revision}:{e.Operation}/{e.MarkerReason}");
+                if (e.Delta == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        return $"{bucket.Info.State.Messages} {string.Join(' ', parts.Order(StringComparer.Ordinal))}";
+    }
+}
