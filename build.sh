@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [expiry|patterns] | bench | fuzz | setup
+# The single entry point: ./build.sh test | demo [expiry|patterns|web] | bench | fuzz | setup
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,10 +40,12 @@ case "$cmd" in
   setup) setup ;;
   test) run_tests "$@" ;;
   demo)
-    # demo [expiry|patterns] [args]: the per-message-TTL walkthrough (default) or the lease/presence/token sample.
+    # demo [expiry|patterns|web] [args]: the per-message-TTL walkthrough (default), the lease/presence/token sample,
+    # or the ASP.NET Core sample (web --smoke exercises it once and exits 0/1).
     setup
     case "${1:-expiry}" in
       patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
+      web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
       expiry) [ $# -gt 0 ] && shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
       *) dotnet run --project samples/Expiry -c Release -- "$@" ;;
     esac ;;
@@ -53,5 +55,5 @@ case "$cmd" in
   fuzz)
     setup
     FUZZ_FRAMES="${1:-1000000}" dotnet test tests/Nats.Tests -c Release --filter "Category=Fuzz" --logger "console;verbosity=normal" ;;
-  *) echo "usage: ./build.sh [test|demo [expiry|patterns]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [expiry|patterns|web [--smoke]]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
 esac

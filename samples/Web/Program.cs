@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using CacheProvider.Samples.Expiry;
+
+namespace CacheProvider.Samples.Web;
+
+/// <summary>
+/// The web demo. Without <c>--url</c> (or <c>NATS_URL</c>) it starts its own nats-server and stops it on exit.
+/// <c>--smoke</c> exercises the pages once and exits 0/1; <c>--stock</c> uses the stock session over the cache;
+/// <c>--port N</c>, <c>--idle-seconds N</c>. Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        string? url = Environment.GetEnvironmentVariable("NATS_URL") is { Length: > 0 } env ? env : null;
+        bool smoke = false, stock = false;
+        int port = 5080;
+        double idle = 20 * 60;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--smoke": smoke = true; port = 0; break;
+                case "--stock": stock = true; break;
+                case "--url" when i + 1 < args.Length: url = args[++i]; break;
+                case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out var p): port = p; i++; break;
+                case "--idle-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s) && s > 0: idle = s; i++; break;
+                default:
+                    Console.Error.WriteLine("usage: CacheProvider.Samples.Web [--smoke] [--stock] [--url nats://host:port] [--port N] [--idle-seconds N]");
+                    return 2;
+            }
+        }
+
+        using var cts = new CancellationTokenSource();
+        LocalNatsServer? server = null;
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (cts.IsCancellationRequested)
+            {
+                server?.StopNow();
+                Environment.Exit(130);
+            }
+
+            cts.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            if (url is null)
+            {
+                var executable = await LocalNatsServer.LocateExecutableAsync(cts.Token);
+                server = await LocalNatsServer.StartAsync(executable, cts.Token);
+                Console.WriteLine($"started {executable} (pid {server.Pid}) on {server.Url}; it stops when the app does");
+            }
+
+            var options = new WebDemoOptions { NatsUrl = url ?? server!.Url, Port = port, IdleTimeout = TimeSpan.FromSeconds(idle), StockSessions = stock };
+            await using var app = await WebDemo.StartAsync(options, cts.Token);
+            var address = app.Urls.First();
+            if (smoke)
+            {
+                Console.WriteLine($"smoke test of {address}:");
+                var ok = await SmokeCheck.RunAsync(new Uri(address), cts.Token);
+                Console.WriteLine(ok ? "smoke: all pages behaved" : "smoke: FAILED");
+                await app.StopAsync(CancellationToken.None);
+                return ok ? 0 : 1;
+            }
+
+            Console.WriteLine($"web demo: {address}/  (live expirations: {address}/expirations; Ctrl+C stops)");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.StopAsync(CancellationToken.None);
+            return cts.IsCancellationRequested ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"WEB DEMO FAILED: {ex.GetType().Name}: {ex.Message}");
+            return 1;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+}

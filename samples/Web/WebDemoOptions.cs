@@ -1,0 +1,20 @@
+namespace CacheProvider.Samples.Web;
+
+/// <summary>How the sample web app runs.</summary>
+public sealed class WebDemoOptions
+{
+    /// <summary>NATS server URL.</summary>
+    public required string NatsUrl { get; init; }
+
+    /// <summary>HTTP port on 127.0.0.1 (0 = any free port).</summary>
+    public int Port { get; init; }
+
+    /// <summary>Session idle timeout.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>true: the stock DistributedSession over AddNatsDistributedCache; false: AddNatsSessionStore.</summary>
+    public bool StockSessions { get; init; }
+
+    /// <summary>Suffix of bucket names, so several instances can share a server.</summary>
+    public string BucketSuffix { get; init; } = "";
+}

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using CacheProvider.Internal;
+using CacheProvider.Nats;
+using CacheProvider.Nats.KeyValue;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Session;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CacheProvider.Sessions;
+
+/// <summary>
+/// ASP.NET Core <see cref="ISessionStore"/> on a NATS KV bucket: one KV key per session holding all its values, the
+/// idle timeout as the server's per-message TTL. A request reads its session at most once (and not at all for a new
+/// session), writes only when something changed, and renews the idle timeout without a write on most requests (the
+/// cache's renewal rule, see <see cref="NatsSessionStoreOptions.RenewalFraction"/>). Concurrent commits of the same
+/// session are detected with the KV revision; see <see cref="NatsSession"/> for the merge policy.
+/// <see cref="WatchEndedSessionsAsync"/> reports sessions that timed out or were removed. Thread-safe.
+/// </summary>
+public sealed class NatsSessionStore : ISessionStore
+{
+    private const int RecentCapacity = 100_000;
+    private readonly PatternBucketProvider _bucket;
+    private readonly ConcurrentDictionary<string, long> _deadlines = new(StringComparer.Ordinal);
+    private long _reads;
+    private long _writes;
+    private long _renewals;
+    private long _removals;
+    private long _conflicts;
+
+    /// <summary>Creates a store on <paramref name="connection"/> (which it does not own).</summary>
+    public NatsSessionStore(NatsConnection connection, NatsSessionStoreOptions options, ILogger<NatsSessionStore>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Time = timeProvider ?? TimeProvider.System;
+        Logger = (ILogger?)logger ?? NullLogger.Instance;
+        _bucket = new PatternBucketProvider(connection, new KvBucketConfig
+        {
+            Bucket = options.Bucket,
+            History = 1,
+            LimitMarkerTtl = options.LimitMarkerTtl,
+            Storage = options.Storage,
+            Replicas = options.Replicas,
+            Description = "ASP.NET Core sessions (CacheProvider)",
+        }, Time, Logger);
+    }
+
+    /// <summary>What this store has sent to the server so far.</summary>
+    public NatsSessionStoreStatistics Statistics => new(
+        Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _renewals), Interlocked.Read(ref _removals), Interlocked.Read(ref _conflicts));
+
+    internal NatsSessionStoreOptions Options { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <inheritdoc />
+    public ISession Create(string sessionKey, TimeSpan idleTimeout, TimeSpan ioTimeout, Func<bool> tryEstablishSession, bool isNewSessionKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionKey);
+        ArgumentNullException.ThrowIfNull(tryEstablishSession);
+        if (idleTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(idleTimeout), idleTimeout, "The idle timeout must be positive.");
+        }
+
+        return new NatsSession(this, sessionKey, KvKey(sessionKey), idleTimeout, ioTimeout, tryEstablishSession, isNewSessionKey);
+    }
+
+    /// <summary>Ends a session now (e.g. on logout from another node); watchers see <see cref="SessionEndReason.Removed"/>.</summary>
+    public async Task RemoveAsync(string sessionKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionKey);
+        await PurgeAsync(KvKey(sessionKey), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sessions of this store that end, as they happen: idle timeout (the server's expiry marker) or removal, from any
+    /// node. Each call opens its own bucket watch, which runs until <paramref name="cancellationToken"/> is cancelled;
+    /// meant for a hosted service (sign the user out elsewhere, release what the session held, push to a UI).
+    /// Session keys that are not valid KV tokens are stored hashed and reported by that hash.
+    /// </summary>
+    public async IAsyncEnumerable<SessionEnded> WatchEndedSessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        var prefix = Options.KeyPrefix + ".";
+        var watcher = await bucket.StartWatchAsync([prefix + "*"], new KvWatchOptions { UpdatesOnly = true, HeadersOnly = true }, cancellationToken).ConfigureAwait(false);
+        await using var watch = watcher.ConfigureAwait(false);
+        await foreach (var entry in watcher.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.IsValue || !entry.Key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var sessionKey = entry.Key[prefix.Length..];
+            _deadlines.TryRemove(entry.Key, out _);
+            var reason = entry.MarkerReason == KvMarkerReason.Expired ? SessionEndReason.IdleTimeout : SessionEndReason.Removed;
+            yield return new SessionEnded(sessionKey, reason, entry.Revision, entry.Created);
+        }
+    }
+
+    internal ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);
+
+    internal async Task PurgeAsync(string kvKey, CancellationToken cancellationToken)
+    {
+        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        _deadlines.TryRemove(kvKey, out _);
+        await bucket.PurgeAsync(kvKey, Options.RemoveTombstoneTtl, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _removals);
+    }
+
+    /// <summary>The server deadline this node last saw for a session (0 when unknown).</summary>
+    internal long KnownDeadline(string kvKey) => _deadlines.TryGetValue(kvKey, out var deadline) ? deadline : 0;
+
+    internal void RememberDeadline(string kvKey, long deadlineMs)
+    {
+        if (_deadlines.Count >= RecentCapacity)
+        {
+            _deadlines.Clear();
+        }
+
+        _deadlines[kvKey] = deadlineMs;
+    }
+
+    internal void CountRead() => Interlocked.Increment(ref _reads);
+
+    internal void CountWrite() => Interlocked.Increment(ref _writes);
+
+    internal void CountRenewal() => Interlocked.Increment(ref _renewals);
+
+    internal void CountConflict() => Interlocked.Increment(ref _conflicts);
+
+    /// <summary>The stored TTL for a session with <paramref name="idleTimeout"/>: window × (1 + f), whole seconds, ≥ 1 s.</summary>
+    internal TimeSpan StoredTtl(TimeSpan idleTimeout) =>
+        TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(idleTimeout.TotalSeconds * (1 + Options.RenewalFraction))));
+
+    private string KvKey(string sessionKey)
+    {
+        foreach (var c in sessionKey)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '='))
+            {
+                // Not a single KV token: store it under its hash (ASP.NET's own keys are GUIDs and never get here).
+                return Options.KeyPrefix + "." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sessionKey)));
+            }
+        }
+
+        return Options.KeyPrefix + "." + sessionKey;
+    }
+}
