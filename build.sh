@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [expiry|patterns|web] | bench | fuzz | setup
+# The single entry point: ./build.sh test | demo [web|expiry|patterns] | bench | fuzz | setup
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +11,8 @@ setup() {
   export NATS_SERVER
   echo "nats-server: $NATS_SERVER ($("$NATS_SERVER" --version))" >&2
   if [ -f js/package.json ]; then scripts/install-node-deps.sh >&2; fi
+  # Headless Chromium for the browser test (Debian package). Without it only that test fails, loudly.
+  if CHROMIUM="$(scripts/install-chromium.sh)"; then export CHROMIUM; else echo "setup: no Chromium; the browser test will fail" >&2; fi
   dotnet restore CacheProvider.sln >&2
 }
 
@@ -40,14 +42,14 @@ case "$cmd" in
   setup) setup ;;
   test) run_tests "$@" ;;
   demo)
-    # demo [expiry|patterns|web] [args]: the per-message-TTL walkthrough (default), the lease/presence/token sample,
-    # or the ASP.NET Core sample (web --smoke exercises it once and exits 0/1).
+    # demo [web|expiry|patterns] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
+    # and exits 0/1), the per-message-TTL console walkthrough, or the lease/presence/token sample.
     setup
-    case "${1:-expiry}" in
+    case "${1:-web}" in
       patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
+      expiry) shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
       web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
-      expiry) [ $# -gt 0 ] && shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
-      *) dotnet run --project samples/Expiry -c Release -- "$@" ;;
+      *) dotnet run --project samples/Web -c Release -- "$@" ;;
     esac ;;
   bench)
     setup
@@ -55,5 +57,5 @@ case "$cmd" in
   fuzz)
     setup
     FUZZ_FRAMES="${1:-1000000}" dotnet test tests/Nats.Tests -c Release --filter "Category=Fuzz" --logger "console;verbosity=normal" ;;
-  *) echo "usage: ./build.sh [test|demo [expiry|patterns|web [--smoke]]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
 esac

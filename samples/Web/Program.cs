@@ -7,6 +7,7 @@ namespace CacheProvider.Samples.Web;
 /// <summary>
 /// The web demo. Without <c>--url</c> (or <c>NATS_URL</c>) it starts its own nats-server and stops it on exit.
 /// <c>--smoke</c> exercises the pages once and exits 0/1; <c>--stock</c> uses the stock session over the cache;
+/// <c>--no-near-cache</c> makes every session load read the server;
 /// <c>--port N</c>, <c>--idle-seconds N</c>. Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
 /// </summary>
 internal static class Program
@@ -14,7 +15,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         string? url = Environment.GetEnvironmentVariable("NATS_URL") is { Length: > 0 } env ? env : null;
-        bool smoke = false, stock = false;
+        bool smoke = false, stock = false, near = true;
         int port = 5080;
         double idle = 20 * 60;
         for (var i = 0; i < args.Length; i++)
@@ -23,11 +24,12 @@ internal static class Program
             {
                 case "--smoke": smoke = true; port = 0; break;
                 case "--stock": stock = true; break;
+                case "--no-near-cache": near = false; break;
                 case "--url" when i + 1 < args.Length: url = args[++i]; break;
                 case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out var p): port = p; i++; break;
                 case "--idle-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s) && s > 0: idle = s; i++; break;
                 default:
-                    Console.Error.WriteLine("usage: CacheProvider.Samples.Web [--smoke] [--stock] [--url nats://host:port] [--port N] [--idle-seconds N]");
+                    Console.Error.WriteLine("usage: CacheProvider.Samples.Web [--smoke] [--stock] [--no-near-cache] [--url nats://host:port] [--port N] [--idle-seconds N]");
                     return 2;
             }
         }
@@ -57,7 +59,7 @@ internal static class Program
                 Console.WriteLine($"started {executable} (pid {server.Pid}) on {server.Url}; it stops when the app does");
             }
 
-            var options = new WebDemoOptions { NatsUrl = url ?? server!.Url, Port = port, IdleTimeout = TimeSpan.FromSeconds(idle), StockSessions = stock };
+            var options = new WebDemoOptions { NatsUrl = url ?? server!.Url, Port = port, IdleTimeout = TimeSpan.FromSeconds(idle), StockSessions = stock, SessionNearCache = near };
             await using var app = await WebDemo.StartAsync(options, cts.Token);
             var address = app.Urls.First();
             if (smoke)

@@ -34,7 +34,11 @@ public static class WebDemo
         });
         if (!options.StockSessions)
         {
-            services.AddNatsSessionStore(o => o.Bucket = "web-sessions" + options.BucketSuffix);
+            services.AddNatsSessionStore(o =>
+            {
+                o.Bucket = "web-sessions" + options.BucketSuffix;
+                o.NearCache = options.SessionNearCache;
+            });
         }
 
         services.AddSingleton<EndedSessionFeed>();

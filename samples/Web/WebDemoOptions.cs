@@ -15,6 +15,9 @@ public sealed class WebDemoOptions
     /// <summary>true: the stock DistributedSession over AddNatsDistributedCache; false: AddNatsSessionStore.</summary>
     public bool StockSessions { get; init; }
 
+    /// <summary>The session store's near cache (<c>NatsSessionStoreOptions.NearCache</c>); off for measuring the read path alone.</summary>
+    public bool SessionNearCache { get; init; } = true;
+
     /// <summary>Suffix of bucket names, so several instances can share a server.</summary>
     public string BucketSuffix { get; init; } = "";
 }

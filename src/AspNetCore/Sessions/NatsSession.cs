@@ -1,4 +1,5 @@
 using System.Buffers;
+using CacheProvider.Caching.Internal;
 using CacheProvider.Nats;
 using CacheProvider.Nats.KeyValue;
 using Microsoft.AspNetCore.Http;
@@ -8,8 +9,9 @@ namespace CacheProvider.Sessions;
 
 /// <summary>
 /// One request's view of a session stored by <see cref="NatsSessionStore"/>. Loads the whole session with one KV
-/// read (none for a session key the request just created), keeps it in memory, and on commit writes it only when
-/// something changed; an unchanged session is rewritten only when less than one idle timeout of its stored TTL is left.
+/// read (none for a session key the request just created, or while the store's near cache holds it), keeps it in
+/// memory, and on commit writes it only when something changed; an unchanged session is rewritten only when less
+/// than one idle timeout of its stored TTL is left.
 /// </summary>
 /// <remarks>
 /// <para><b>Lost updates.</b> Every write carries the revision the request read (<c>Nats-Expected-Last-Subject-Sequence</c>).
@@ -150,12 +152,12 @@ internal sealed class NatsSession : ISession
             return;
         }
 
-        using var timeout = Timeout(cancellationToken);
         try
         {
-            await ReadAsync(timeout.Token).ConfigureAwait(false);
+            // No linked token source here: the read carries the I/O timeout itself (a deadline, no timer per request).
+            await ReadAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NatsException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is NatsException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             _store.Logger.LogError(ex, "Could not load a session from bucket {Bucket}; the session is unavailable for this request", _store.Options.Bucket);
             _available = false;
@@ -166,8 +168,6 @@ internal sealed class NatsSession : ISession
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
-        using var timeout = Timeout(cancellationToken);
-        var token = timeout.Token;
         if (!_loaded)
         {
             if (_isNewSessionKey || !NeedsRenewal(_store.KnownDeadline(_kvKey)))
@@ -185,12 +185,16 @@ internal sealed class NatsSession : ISession
 
         if (_modified)
         {
-            await WriteAsync(token).ConfigureAwait(false);
+            using var timeout = Timeout(cancellationToken);
+            await WriteAsync(timeout.Token).ConfigureAwait(false);
         }
         else if (_stored is not null && NeedsRenewal(_deadlineMs))
         {
-            await RenewAsync(token).ConfigureAwait(false);
+            using var timeout = Timeout(cancellationToken);
+            await RenewAsync(timeout.Token).ConfigureAwait(false);
         }
+
+        // Otherwise nothing to send: no timeout source either (this is most requests).
     }
 
     private void Load()
@@ -212,24 +216,54 @@ internal sealed class NatsSession : ISession
         return cts;
     }
 
+    /// <summary>The I/O timeout as a request timeout; null (the connection's default) when the session has none.</summary>
+    private TimeSpan? IoTimeout => _ioTimeout > TimeSpan.Zero && _ioTimeout != System.Threading.Timeout.InfiniteTimeSpan ? _ioTimeout : null;
+
     private bool NeedsRenewal(long deadlineMs) =>
         deadlineMs - _store.Time.GetUtcNow().ToUnixTimeMilliseconds() < (long)_idleTimeout.TotalMilliseconds;
 
     /// <summary>Reads the latest revision: the values when it is a live session, else an empty session at that revision.</summary>
-    private async Task ReadAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// The cache's direct-get parser (<see cref="KvDirectReader"/>): the reply is checked and copied in the receive
+    /// buffer, without building headers or a KV entry, which is most of what a read-only request costs this store.
+    /// </remarks>
+    private async Task ReadAsync(CancellationToken cancellationToken, bool fromServer = false)
     {
-        var bucket = await _store.GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        var entry = await bucket.GetLastAsync(_kvKey, KvReadMode.Direct, cancellationToken).ConfigureAwait(false);
-        _store.CountRead();
-        _revision = entry?.Revision;
-        _stored = null;
-        _values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        if (entry is not { IsValue: true } || entry.IsExpiredAt(_store.Time.GetUtcNow()))
+        if (!fromServer && _store.Near is { } near && near.TryGet(_kvKey, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), out var copy))
         {
+            _store.CountLocalRead();
+            Apply(copy.Value, copy.Revision, copy.ServerDeadlineMs);
             return;
         }
 
-        if (!SessionPayload.TryRead(entry.Value.Span, out var id, out var values))
+        var pending = _store.GetBucketAsync(cancellationToken);
+        var bucket = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(IoTimeout ?? System.Threading.Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        var now = _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var read = await _store.Reader.ReadAsync(_kvKey, now, bucket, IoTimeout, cancellationToken).ConfigureAwait(false);
+        _store.CountRead();
+        _revision = read.Revision == 0 ? null : read.Revision; // 0: no message at all (404), so no revision to expect
+        if (read.Status == CacheReadStatus.Hit && read.Value is { } value)
+        {
+            Apply(value, read.Revision, read.ServerDeadlineMs);
+            if (_stored is not null)
+            {
+                _store.Near?.Set(_kvKey, value, read.Revision, _deadlineMs, now); // only what parsed as a session
+            }
+        }
+        else
+        {
+            _stored = null;
+            _values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Takes a stored session (from the server or the near cache) as this request's state.</summary>
+    private void Apply(byte[] stored, ulong revision, long serverDeadlineMs)
+    {
+        _revision = revision;
+        _stored = null;
+        _values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (!SessionPayload.TryRead(stored, out var id, out var values))
         {
             _store.Logger.LogWarning("Session in bucket {Bucket} has an unknown format; starting it empty", _store.Options.Bucket);
             return;
@@ -241,8 +275,8 @@ internal sealed class NatsSession : ISession
         }
 
         _values = values;
-        _stored = entry.Value.ToArray();
-        _deadlineMs = entry.ExpiresAt?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        _stored = stored; // never mutated: a write replaces it, so sharing the near cache's array is safe
+        _deadlineMs = serverDeadlineMs > 0 ? serverDeadlineMs : long.MaxValue;
         _store.RememberDeadline(_kvKey, _deadlineMs);
     }
 
@@ -273,7 +307,8 @@ internal sealed class NatsSession : ISession
             {
                 _store.CountConflict();
                 _store.Logger.LogDebug("Session commit raced another request of the same session in {Bucket}; re-applying its changes", _store.Options.Bucket);
-                await ReadAsync(cancellationToken).ConfigureAwait(false);
+                // From the server, not the near cache: the copy we started from is what the server just refused.
+                await ReadAsync(cancellationToken, fromServer: true).ConfigureAwait(false);
                 if (_cleared)
                 {
                     _values.Clear();
@@ -321,6 +356,7 @@ internal sealed class NatsSession : ISession
         _stored = payload;
         _deadlineMs = now + (long)ttl.TotalMilliseconds;
         _store.RememberDeadline(_kvKey, _deadlineMs);
+        _store.Near?.Set(_kvKey, payload, _revision.Value, _deadlineMs, now);
     }
 
     public override string ToString() => $"NatsSession({_sessionKey.Length} chars, {(_loaded ? _values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")} keys)";

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using CacheProvider.Caching.Internal;
 using CacheProvider.Internal;
 using CacheProvider.Nats;
 using CacheProvider.Nats.KeyValue;
@@ -15,21 +16,23 @@ namespace CacheProvider.Sessions;
 /// <summary>
 /// ASP.NET Core <see cref="ISessionStore"/> on a NATS KV bucket: one KV key per session holding all its values, the
 /// idle timeout as the server's per-message TTL. A request reads its session at most once (and not at all for a new
-/// session), writes only when something changed, and renews the idle timeout without a write on most requests (the
+/// session, or one this node's watched near cache holds: <see cref="NatsSessionStoreOptions.NearCache"/>), writes only when something changed, and renews the idle timeout without a write on most requests (the
 /// cache's renewal rule, see <see cref="NatsSessionStoreOptions.RenewalFraction"/>). Concurrent commits of the same
 /// session are detected with the KV revision; see <see cref="NatsSession"/> for the merge policy.
 /// <see cref="WatchEndedSessionsAsync"/> reports sessions that timed out or were removed. Thread-safe.
 /// </summary>
-public sealed class NatsSessionStore : ISessionStore
+public sealed class NatsSessionStore : ISessionStore, IDisposable
 {
     private const int RecentCapacity = 100_000;
     private readonly PatternBucketProvider _bucket;
     private readonly ConcurrentDictionary<string, long> _deadlines = new(StringComparer.Ordinal);
+    private int _deadlineCount;
     private long _reads;
     private long _writes;
     private long _renewals;
     private long _removals;
     private long _conflicts;
+    private long _localReads;
 
     /// <summary>Creates a store on <paramref name="connection"/> (which it does not own).</summary>
     public NatsSessionStore(NatsConnection connection, NatsSessionStoreOptions options, ILogger<NatsSessionStore>? logger = null, TimeProvider? timeProvider = null)
@@ -48,17 +51,29 @@ public sealed class NatsSessionStore : ISessionStore
             Replicas = options.Replicas,
             Description = "ASP.NET Core sessions (CacheProvider)",
         }, Time, Logger);
+        Reader = new KvDirectReader(connection, options.Bucket);
+        Near = options.NearCache ? new SessionNearCache(this, connection, options.NearCacheMaxEntries, options.NearCacheMaxSessionBytes) : null;
     }
 
     /// <summary>What this store has sent to the server so far.</summary>
     public NatsSessionStoreStatistics Statistics => new(
-        Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _renewals), Interlocked.Read(ref _removals), Interlocked.Read(ref _conflicts));
+        Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _renewals), Interlocked.Read(ref _removals), Interlocked.Read(ref _conflicts),
+        Interlocked.Read(ref _localReads));
+
+    /// <summary>Whether the near cache is serving (its bucket watch is live); false when <see cref="NatsSessionStoreOptions.NearCache"/> is off.</summary>
+    public bool NearCacheActive => Near?.Active ?? false;
 
     internal NatsSessionStoreOptions Options { get; }
 
     internal TimeProvider Time { get; }
 
     internal ILogger Logger { get; }
+
+    /// <summary>The session read: the cache's direct-get parser on this store's bucket.</summary>
+    internal KvDirectReader Reader { get; }
+
+    /// <summary>This node's watched copy of recent sessions; null when <see cref="NatsSessionStoreOptions.NearCache"/> is off.</summary>
+    internal SessionNearCache? Near { get; }
 
     /// <inheritdoc />
     public ISession Create(string sessionKey, TimeSpan idleTimeout, TimeSpan ioTimeout, Func<bool> tryEstablishSession, bool isNewSessionKey)
@@ -100,7 +115,7 @@ public sealed class NatsSessionStore : ISessionStore
             }
 
             var sessionKey = entry.Key[prefix.Length..];
-            _deadlines.TryRemove(entry.Key, out _);
+            ForgetDeadline(entry.Key);
             var reason = entry.MarkerReason == KvMarkerReason.Expired ? SessionEndReason.IdleTimeout : SessionEndReason.Removed;
             yield return new SessionEnded(sessionKey, reason, entry.Revision, entry.Created);
         }
@@ -111,7 +126,8 @@ public sealed class NatsSessionStore : ISessionStore
     internal async Task PurgeAsync(string kvKey, CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        _deadlines.TryRemove(kvKey, out _);
+        ForgetDeadline(kvKey);
+        Near?.Remove(kvKey);
         await bucket.PurgeAsync(kvKey, Options.RemoveTombstoneTtl, cancellationToken: cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _removals);
     }
@@ -121,21 +137,46 @@ public sealed class NatsSessionStore : ISessionStore
 
     internal void RememberDeadline(string kvKey, long deadlineMs)
     {
-        if (_deadlines.Count >= RecentCapacity)
+        if (_deadlines.TryGetValue(kvKey, out var known))
+        {
+            if (known != deadlineMs)
+            {
+                _deadlines[kvKey] = deadlineMs;
+            }
+
+            return;
+        }
+
+        // Counted by hand: ConcurrentDictionary.Count takes every lock, which on each read serialized all requests.
+        if (Interlocked.Increment(ref _deadlineCount) > RecentCapacity)
         {
             _deadlines.Clear();
+            Volatile.Write(ref _deadlineCount, 1);
         }
 
         _deadlines[kvKey] = deadlineMs;
     }
 
+    private void ForgetDeadline(string kvKey)
+    {
+        if (_deadlines.TryRemove(kvKey, out _))
+        {
+            Interlocked.Decrement(ref _deadlineCount);
+        }
+    }
+
     internal void CountRead() => Interlocked.Increment(ref _reads);
+
+    internal void CountLocalRead() => Interlocked.Increment(ref _localReads);
 
     internal void CountWrite() => Interlocked.Increment(ref _writes);
 
     internal void CountRenewal() => Interlocked.Increment(ref _renewals);
 
     internal void CountConflict() => Interlocked.Increment(ref _conflicts);
+
+    /// <summary>Stops the near cache's watch (the connection is not the store's to close).</summary>
+    public void Dispose() => Near?.Dispose();
 
     /// <summary>The stored TTL for a session with <paramref name="idleTimeout"/>: window × (1 + f), whole seconds, ≥ 1 s.</summary>
     internal TimeSpan StoredTtl(TimeSpan idleTimeout) =>

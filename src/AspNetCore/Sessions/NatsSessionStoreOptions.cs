@@ -46,4 +46,21 @@ public sealed class NatsSessionStoreOptions
     /// <summary>How often a commit that lost the revision race re-reads and re-applies its changes before failing.</summary>
     [Range(0, 100)]
     public int MaxConflictRetries { get; set; } = 5;
+
+    /// <summary>
+    /// Keep a copy of recently used sessions on this node, dropped by a bucket watch the moment any node changes,
+    /// removes or the server expires them, so a request whose session nobody changed costs no round trip. The trade:
+    /// a read can miss a write another node made less than one watch delivery earlier (without sticky sessions, two
+    /// nodes serving the same session at the same moment); writes stay revision-checked either way. Off: every
+    /// session load reads the server.
+    /// </summary>
+    public bool NearCache { get; set; } = true;
+
+    /// <summary>Most sessions the near cache holds (least recently used are dropped first).</summary>
+    [Range(1, 10_000_000)]
+    public int NearCacheMaxEntries { get; set; } = 10_000;
+
+    /// <summary>Larger stored sessions are not kept in the near cache.</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int NearCacheMaxSessionBytes { get; set; } = 64 * 1024;
 }

@@ -16,7 +16,8 @@ public sealed class NatsSessionStoreTests(ITestOutputHelper output) : IAsyncLife
     {
         _server = await NatsServer.StartAsync(output);
         _connection = new NatsConnection(new NatsOptions { Url = _server.Url });
-        _store = new NatsSessionStore(_connection, new NatsSessionStoreOptions { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
+        // Near cache off: these tests count round trips to the server (SessionNearCacheTests covers the near cache).
+        _store = new NatsSessionStore(_connection, new NatsSessionStoreOptions { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1), NearCache = false });
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Requests/s of the sample web app (samples/Web) with the stock DistributedSession over AddNatsDistributedCache
+# versus AddNatsSessionStore, under wrk at 16 concurrent clients, each with its own session cookie
+# (logged in with curl first; session.lua hands cookie i to wrk thread i). Two workloads: /bench/read (loads the session, changes nothing) and /bench/write (increments a
+# counter). Modes alternate per round so drift of a busy machine hits both alike; the median per cell is reported.
+# Modes: stock (DistributedSession over AddNatsDistributedCache), nats (AddNatsSessionStore, defaults),
+# nats-direct (AddNatsSessionStore without its near cache: every load is one direct get).
+# usage: bench/Sessions/run.sh [--rounds N] [--duration 10s] [--connections 16] [--warmup 8s (per path)] [--modes "stock nats"]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/bench/Sessions"
+rounds=3 duration=10s conns=16 warmup=8s modes="stock nats"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --connections) conns="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --modes) modes="$2"; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--duration 10s] [--connections 16] [--warmup 8s] [--modes 'stock nats nats-direct']" >&2; exit 2 ;;
+  esac
+done
+
+wrk="$("$root/scripts/install-wrk.sh")"
+nats_server="${NATS_SERVER:-$("$root/scripts/get-nats-server.sh")}"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+dotnet build "$root/samples/Web" -c Release -v q -nologo >/dev/null
+app_dll="$root/samples/Web/bin/Release/net10.0/CacheProvider.Samples.Web.dll"
+
+work="$(mktemp -d)"
+nats_pid="" app_pid=""
+cleanup() {
+  # Only the processes this script started, by PID.
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null || true
+  [ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+nats_port="$(free_port)"
+"$nats_server" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/js" >"$work/nats.log" 2>&1 &
+nats_pid=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break; sleep 0.1; done
+
+start_app() { # mode round
+  local flag=() port; port="$(free_port)"
+  case "$1" in
+    stock) flag=(--stock) ;;
+    nats-direct) flag=(--no-near-cache) ;;
+  esac
+  # Buckets are shared across starts; every run logs in anew, so it only reads its own sessions.
+  NATS_URL="nats://127.0.0.1:$nats_port" dotnet "$app_dll" --port "$port" "${flag[@]}" >"$work/app-$1-$2.log" 2>&1 &
+  app_pid=$!
+  app_url="http://127.0.0.1:$port"
+  for _ in $(seq 100); do curl -sf "$app_url/api/stats" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "app ($1) did not start:" >&2; cat "$work/app-$1-$2.log" >&2; exit 1
+}
+stop_app() { kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; app_pid=""; }
+
+declare -A results
+echo "wrk $duration, $conns connections (one session each), $rounds rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq "$rounds"); do
+  for mode in $modes; do
+    start_app "$mode" "$r"
+    # Log in one session per connection: the Set-Cookie of each first request, one cookie per line.
+    export SESSION_COOKIES="$work/cookies-$mode-$r"
+    : >"$SESSION_COOKIES"
+    for _ in $(seq "$conns"); do
+      curl -s -o /dev/null -D - -X POST "$app_url/api/counter" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' >>"$SESSION_COOKIES"
+    done
+    [ "$(sort -u "$SESSION_COOKIES" | wc -l)" -eq "$conns" ] || { echo "login did not give $conns distinct cookies" >&2; exit 1; }
+    # Warm-up of both paths: on 2 cores tiered JIT still took ~30% of the app's CPU after 3 s of load, which made
+    # the first measured workload mostly a JIT benchmark. Also starts the near cache's watch.
+    for path in write read; do
+      "$wrk" -t "$conns" -c "$conns" -d "$warmup" -s "$here/session.lua" "$app_url" -- "/bench/$path" >/dev/null
+    done
+    for path in read write; do
+      out="$("$wrk" -t "$conns" -c "$conns" -d "$duration" -s "$here/session.lua" "$app_url" -- "/bench/$path")"
+      rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+      bad="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
+      errors="$(grep -E '^ +Socket errors:' <<<"$out" || true)"
+      results["$mode-$path"]+="$rps "
+      printf 'round %d %-11s %-5s %10s req/s  (non-2xx: %s%s)\n' "$r" "$mode" "$path" "$rps" "${bad:-0}" "${errors:+; $errors}"
+    done
+    [ "$mode" != stock ] && echo "  store statistics: $(curl -s "$app_url/api/stats")"
+    stop_app
+  done
+done
+
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo "median req/s:"
+for path in read write; do
+  s="$(median "${results[stock-$path]:-}")"
+  line="$(printf '  %-5s stock=%s' "$path" "$s")"
+  for mode in $modes; do
+    [ "$mode" = stock ] && continue
+    n="$(median "${results[$mode-$path]}")"
+    line+="$(printf ' %s=%s (%.2fx)' "$mode" "$n" "$(awk -v a="$n" -v b="${s:-0}" 'BEGIN {print (b > 0 ? a/b : 0)}')")"
+  done
+  echo "$line"
+done
