@@ -119,7 +119,7 @@ public sealed class Lease : IAsyncDisposable
 
     /// <summary>
     /// Stops renewing and removes the key if this holder still owns it (compare-and-set purge whose tombstone removes
-    /// itself after <see cref="LeaseOptions.LimitMarkerTtl"/>, so no permanent tombstone is left). Waiters wake at once.
+    /// itself after <see cref="PatternBucketOptions.LimitMarkerTtl"/>, so no permanent tombstone is left). Waiters wake at once.
     /// </summary>
     /// <returns>True when this call removed the key; false when the lease was already lost or released.</returns>
     public async Task<bool> ReleaseAsync(CancellationToken cancellationToken = default)
