@@ -24,8 +24,7 @@ public sealed partial class NatsReminderTable : IReminderTable
     private readonly KvContext _context;
     private readonly ILogger _logger;
     private readonly string _prefix;
-    private readonly Lock _initLock = new();
-    private Task<KvBucket>? _bucketTask;
+    private readonly KvBucketHandle _bucket;
     private long _rowsTouched;
 
     /// <summary>Creates the table; nothing is sent before <see cref="StartAsync"/> or the first call.</summary>
@@ -38,6 +37,15 @@ public sealed partial class NatsReminderTable : IReminderTable
         _context = new KvContext(connection) { TimeProvider = timeProvider ?? TimeProvider.System };
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _prefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
+        _bucket = new KvBucketHandle(_context, new KvBucketConfig
+        {
+            Bucket = options.Bucket,
+            Description = "Orleans reminders (CacheProvider.Grains)",
+            History = 1,
+            AllowMsgTtl = true,
+            Storage = options.Storage,
+            Replicas = options.Replicas,
+        }, (_, refusal) => LogExistingBucket(_logger, options.Bucket, refusal.Message));
     }
 
     /// <summary>Messages read by range and grain reads so far (rows touched, including rows outside the range).</summary>
@@ -209,46 +217,7 @@ public sealed partial class NatsReminderTable : IReminderTable
         };
     }
 
-    private Task<KvBucket> GetBucketAsync(CancellationToken cancellationToken)
-    {
-        var task = Volatile.Read(ref _bucketTask);
-        if (task is { IsCompletedSuccessfully: true })
-        {
-            return task;
-        }
-
-        lock (_initLock)
-        {
-            if (_bucketTask is null || _bucketTask.IsFaulted || _bucketTask.IsCanceled)
-            {
-                _bucketTask = BindBucketAsync(cancellationToken);
-            }
-
-            return _bucketTask;
-        }
-    }
-
-    private async Task<KvBucket> BindBucketAsync(CancellationToken cancellationToken)
-    {
-        var config = new KvBucketConfig
-        {
-            Bucket = _options.Bucket,
-            Description = "Orleans reminders (CacheProvider.Grains)",
-            History = 1,
-            AllowMsgTtl = true,
-            Storage = _options.Storage,
-            Replicas = _options.Replicas,
-        };
-        try
-        {
-            return await _context.CreateBucketAsync(config, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JetStreamApiException ex)
-        {
-            LogExistingBucket(_logger, _options.Bucket, ex.Message);
-            return await _context.GetBucketAsync(_options.Bucket, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Reminder table of service {ServiceId} cleared ({Removed} messages)")]
     private static partial void LogCleared(ILogger logger, string serviceId, ulong removed);

@@ -24,8 +24,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly StateTtlResolver _ttl;
-    private readonly Lock _initLock = new();
-    private Task<KvBucket>? _bucketTask;
+    private readonly KvBucketHandle _bucket;
     private GrainStateWatcher? _watcher;
     private long _renewals;
 
@@ -50,6 +49,24 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _ttl = new StateTtlResolver(options);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
+        _bucket = new KvBucketHandle(_context, new KvBucketConfig
+        {
+            Bucket = options.Bucket,
+            Description = "Orleans grain state (CacheProvider.Grains)",
+            History = 1,
+            LimitMarkerTtl = options.LimitMarkerTtl,
+            Storage = options.Storage,
+            Replicas = options.Replicas,
+        }, (bucket, refusal) =>
+        {
+            // Exists with other settings (e.g. another marker TTL): use it as it is, but it must allow per-key TTL.
+            if (!bucket.AllowsTtl || bucket.History != 1)
+            {
+                throw new InvalidOperationException($"Bucket '{options.Bucket}' exists but does not allow per-key TTL with history 1: {refusal.Message}", refusal);
+            }
+
+            _logger.LogInformation("Grain storage {Name} uses existing bucket {Bucket} ({Reason})", name, options.Bucket, refusal.Message);
+        });
     }
 
     /// <summary>Provider name.</summary>
@@ -231,53 +248,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     internal void DetachWatcher(GrainStateWatcher watcher) => Interlocked.CompareExchange(ref _watcher, null, watcher);
 
     /// <summary>The bucket (created or bound on first call).</summary>
-    internal Task<KvBucket> GetBucketAsync(CancellationToken cancellationToken)
-    {
-        var task = Volatile.Read(ref _bucketTask);
-        if (task is { IsCompletedSuccessfully: true })
-        {
-            return task;
-        }
-
-        lock (_initLock)
-        {
-            if (_bucketTask is null || _bucketTask.IsFaulted || _bucketTask.IsCanceled)
-            {
-                _bucketTask = BindBucketAsync(cancellationToken);
-            }
-
-            return _bucketTask;
-        }
-    }
-
-    private async Task<KvBucket> BindBucketAsync(CancellationToken cancellationToken)
-    {
-        var config = new KvBucketConfig
-        {
-            Bucket = _options.Bucket,
-            Description = "Orleans grain state (CacheProvider.Grains)",
-            History = 1,
-            LimitMarkerTtl = _options.LimitMarkerTtl,
-            Storage = _options.Storage,
-            Replicas = _options.Replicas,
-        };
-        try
-        {
-            return await _context.CreateBucketAsync(config, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JetStreamApiException ex)
-        {
-            // Exists with other settings (e.g. another marker TTL): use it as it is, but it must allow per-key TTL.
-            var bucket = await _context.GetBucketAsync(_options.Bucket, cancellationToken).ConfigureAwait(false);
-            if (!bucket.AllowsTtl || bucket.History != 1)
-            {
-                throw new InvalidOperationException($"Bucket '{_options.Bucket}' exists but does not allow per-key TTL with history 1: {ex.Message}", ex);
-            }
-
-            _logger.LogInformation("Grain storage {Name} uses existing bucket {Bucket} ({Reason})", Name, _options.Bucket, ex.Message);
-            return bucket;
-        }
-    }
+    internal ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);
 
     private StateOperationScope BeginOperation(string key) => Volatile.Read(ref _watcher)?.BeginOperation(key) ?? default;
 
