@@ -24,8 +24,9 @@ public sealed partial class NatsServer : IAsyncDisposable
     private readonly bool _ownsStore;
     private Process? _process;
 
-    private NatsServer(int port, string storeDir, bool ownsStore, string? config, bool jetStream, ITestOutputHelper? output)
+    private NatsServer(int port, string storeDir, bool ownsStore, string? config, bool jetStream, ITestOutputHelper? output, bool configNamesServer = false)
     {
+        ConfigNamesServer = configNamesServer;
         Port = port;
         StoreDir = storeDir;
         _ownsStore = ownsStore;
@@ -45,6 +46,12 @@ public sealed partial class NatsServer : IAsyncDisposable
 
     /// <summary>Whether JetStream is on.</summary>
     public bool JetStream { get; }
+
+    /// <summary>
+    /// The config sets <c>server_name</c> and the <c>jetstream {}</c> block itself, so <c>-n</c>, <c>-js</c> and
+    /// <c>-sd</c> are not passed (command-line flags would override the config's values).
+    /// </summary>
+    public bool ConfigNamesServer { get; }
 
     /// <summary><c>nats://127.0.0.1:port</c>.</summary>
     public string Url => $"nats://127.0.0.1:{Port}";
@@ -70,11 +77,12 @@ public sealed partial class NatsServer : IAsyncDisposable
     /// <param name="jetStream">Enable JetStream.</param>
     /// <param name="storeDir">Reuse a store directory (it is then not deleted on dispose).</param>
     /// <param name="port">A fixed port (e.g. a restarted server); default: a free one.</param>
-    public static async Task<NatsServer> StartAsync(ITestOutputHelper? output = null, string? config = null, bool jetStream = true, string? storeDir = null, int? port = null)
+    /// <param name="configNamesServer">The config names the server and configures JetStream (see <see cref="ConfigNamesServer"/>).</param>
+    public static async Task<NatsServer> StartAsync(ITestOutputHelper? output = null, string? config = null, bool jetStream = true, string? storeDir = null, int? port = null, bool configNamesServer = false)
     {
         var owns = storeDir is null;
         storeDir ??= Directory.CreateTempSubdirectory("nats-test-").FullName;
-        var server = new NatsServer(port ?? FreePort(), storeDir, owns, config, jetStream, output);
+        var server = new NatsServer(port ?? FreePort(), storeDir, owns, config, jetStream, output, configNamesServer && config is not null);
         await server.StartProcessAsync().ConfigureAwait(false);
         return server;
     }
@@ -181,8 +189,13 @@ public sealed partial class NatsServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var args = new List<string> { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", $"test-{Port}" };
-        if (JetStream)
+        var args = new List<string> { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (!ConfigNamesServer)
+        {
+            args.AddRange(["-n", $"test-{Port}"]);
+        }
+
+        if (JetStream && !ConfigNamesServer)
         {
             args.AddRange(["-js", "-sd", StoreDir]);
         }

@@ -9,6 +9,12 @@ public static class JetStreamErrorCode
     /// <summary>Wrong last sequence for the subject (clustered variant).</summary>
     public const int WrongLastSubjectSequence = 10164;
 
+    /// <summary>
+    /// A message with the same <c>Nats-Msg-Id</c> is still being replicated (clustered streams): the outcome of the
+    /// first is not known yet; repeating the write with the same id later is safe.
+    /// </summary>
+    public const int DuplicateMsgIdInProcess = 10158;
+
     /// <summary>Invalid per-message TTL.</summary>
     public const int InvalidTtl = 10165;
 

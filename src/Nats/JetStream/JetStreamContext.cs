@@ -28,10 +28,17 @@ public sealed class JetStreamContext
     /// <summary>API subject prefix.</summary>
     public string ApiPrefix { get; }
 
+    /// <summary>
+    /// How long idempotent reads (stream info, leader and direct gets, KV gets) keep retrying after a timeout,
+    /// no responders or a 503 — what a replicated stream answers while it elects a leader. Zero turns retries off.
+    /// Default 10 s.
+    /// </summary>
+    public TimeSpan ReadRetryBudget { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Account usage, limits and the API level.</summary>
     public async ValueTask<JetStreamApiInfo> GetApiInfoAsync(CancellationToken cancellationToken = default)
     {
-        var r = await ApiAsync($"{ApiPrefix}.INFO", null, JetStreamJson.Default.ApiInfoResponse, cancellationToken).ConfigureAwait(false);
+        var r = await RetryReadAsync(ct => ApiAsync($"{ApiPrefix}.INFO", null, JetStreamJson.Default.ApiInfoResponse, ct), cancellationToken).ConfigureAwait(false);
         return new JetStreamApiInfo { Memory = r.Memory, Storage = r.Storage, Streams = r.Streams, Consumers = r.Consumers, Limits = r.Limits, Api = r.Api };
     }
 
@@ -48,7 +55,7 @@ public sealed class JetStreamContext
     public async ValueTask<StreamInfo> GetStreamInfoAsync(string stream, CancellationToken cancellationToken = default)
     {
         ValidateStreamName(stream);
-        var r = await ApiAsync($"{ApiPrefix}.STREAM.INFO.{stream}", null, JetStreamJson.Default.StreamInfoResponse, cancellationToken).ConfigureAwait(false);
+        var r = await RetryReadAsync(ct => ApiAsync($"{ApiPrefix}.STREAM.INFO.{stream}", null, JetStreamJson.Default.StreamInfoResponse, ct), cancellationToken).ConfigureAwait(false);
         return ToInfo(r);
     }
 
@@ -106,8 +113,8 @@ public sealed class JetStreamContext
     public ValueTask<StoredMessage?> DirectGetLastAsync(string stream, string subject, CancellationToken cancellationToken = default)
     {
         ValidateStreamName(stream);
-        return Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
-            $"{ApiPrefix}.DIRECT.GET.{stream}.{subject}", null, ReadOnlySequence<byte>.Empty, default, null, cancellationToken);
+        return RetryReadAsync(ct => Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
+            $"{ApiPrefix}.DIRECT.GET.{stream}.{subject}", null, ReadOnlySequence<byte>.Empty, default, null, ct), cancellationToken);
     }
 
     /// <summary>Direct get by sequence; null when there is no such message.</summary>
@@ -115,8 +122,8 @@ public sealed class JetStreamContext
     {
         ValidateStreamName(stream);
         var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { Seq = sequence }, JetStreamJson.Default.MsgGetRequest);
-        return Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
-            $"{ApiPrefix}.DIRECT.GET.{stream}", null, new ReadOnlySequence<byte>(body), default, null, cancellationToken);
+        return RetryReadAsync(ct => Connection.RequestAsync<StoredMessage?, DirectReplyParser>(
+            $"{ApiPrefix}.DIRECT.GET.{stream}", null, new ReadOnlySequence<byte>(body), default, null, ct), cancellationToken);
     }
 
     /// <summary>
@@ -165,7 +172,14 @@ public sealed class JetStreamContext
     {
         ValidateStreamName(stream);
         var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { LastBySubject = subject }, JetStreamJson.Default.MsgGetRequest);
-        return await LeaderGetAsync(stream, body, cancellationToken).ConfigureAwait(false);
+        return await LeaderGetAsync(stream, body, retry: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One leader read attempt, for callers that retry around it themselves.</summary>
+    internal ValueTask<StoredMessage?> GetLastFromLeaderOnceAsync(string stream, string subject, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { LastBySubject = subject }, JetStreamJson.Default.MsgGetRequest);
+        return LeaderGetAsync(stream, body, retry: false, cancellationToken);
     }
 
     /// <summary>Reads a message by sequence from the stream leader; null when none.</summary>
@@ -173,15 +187,18 @@ public sealed class JetStreamContext
     {
         ValidateStreamName(stream);
         var body = JsonSerializer.SerializeToUtf8Bytes(new MsgGetRequest { Seq = sequence }, JetStreamJson.Default.MsgGetRequest);
-        return await LeaderGetAsync(stream, body, cancellationToken).ConfigureAwait(false);
+        return await LeaderGetAsync(stream, body, retry: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<StoredMessage?> LeaderGetAsync(string stream, byte[] body, CancellationToken cancellationToken)
+    private async ValueTask<StoredMessage?> LeaderGetAsync(string stream, byte[] body, bool retry, CancellationToken cancellationToken)
     {
         MsgGetResponse r;
         try
         {
-            r = await ApiAsync($"{ApiPrefix}.STREAM.MSG.GET.{stream}", body, JetStreamJson.Default.MsgGetResponse, cancellationToken).ConfigureAwait(false);
+            var subject = $"{ApiPrefix}.STREAM.MSG.GET.{stream}";
+            r = retry
+                ? await RetryReadAsync(ct => ApiAsync(subject, body, JetStreamJson.Default.MsgGetResponse, ct), cancellationToken).ConfigureAwait(false)
+                : await ApiAsync(subject, body, JetStreamJson.Default.MsgGetResponse, cancellationToken).ConfigureAwait(false);
         }
         catch (JetStreamApiException ex) when (ex.ErrorCode == JetStreamErrorCode.NoMessageFound)
         {
@@ -205,6 +222,10 @@ public sealed class JetStreamContext
         };
     }
 
+    /// <summary>Runs an idempotent read with the retries of <see cref="ReadRetryBudget"/>.</summary>
+    internal ValueTask<T> RetryReadAsync<T>(Func<CancellationToken, ValueTask<T>> read, CancellationToken cancellationToken) =>
+        JetStreamRetry.ReadAsync(read, ReadRetryBudget, TimeProvider.System, cancellationToken);
+
     internal ValueTask<T> ApiAsync<T>(string subject, byte[]? body, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
         where T : ApiResponse =>
         Connection.RequestAsync<T, JsonReplyParser<T>>(
@@ -215,7 +236,12 @@ public sealed class JetStreamContext
         ArgumentNullException.ThrowIfNull(config);
         ValidateStreamName(config.Name);
         var body = JsonSerializer.SerializeToUtf8Bytes(config, JetStreamJson.Default.StreamConfig);
-        var r = await ApiAsync($"{ApiPrefix}.STREAM.{command}.{config.Name}", body, JetStreamJson.Default.StreamInfoResponse, cancellationToken).ConfigureAwait(false);
+        var subject = $"{ApiPrefix}.STREAM.{command}.{config.Name}";
+
+        // Create and update set a desired state: sending the same config again after a lost reply is harmless (the
+        // server answers success when the stream already has it), so both retry like reads. On a busy or just-started
+        // cluster a replicated create can take longer than one request timeout.
+        var r = await RetryReadAsync(ct => ApiAsync(subject, body, JetStreamJson.Default.StreamInfoResponse, ct), cancellationToken).ConfigureAwait(false);
         return ToInfo(r);
     }
 
@@ -226,6 +252,7 @@ public sealed class JetStreamContext
         Created = r.Created,
         Mirror = r.Mirror,
         Sources = r.Sources,
+        Cluster = r.Cluster,
     };
 
     internal static StoredMessage ToStored(NatsHeaders? headers, ReadOnlyMemory<byte> data)

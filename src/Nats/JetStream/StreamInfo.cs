@@ -19,6 +19,9 @@ public sealed record StreamInfo
 
     /// <summary>Source replication status.</summary>
     [JsonPropertyName("sources")] public IReadOnlyList<StreamSourceInfo>? Sources { get; init; }
+
+    /// <summary>Leader and replicas when JetStream is clustered; null on a single server.</summary>
+    [JsonPropertyName("cluster")] public ClusterInfo? Cluster { get; init; }
 }
 
 /// <summary>Counters of a stream.</summary>

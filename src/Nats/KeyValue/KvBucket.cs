@@ -114,9 +114,18 @@ public sealed partial class KvBucket
     public async ValueTask<KvEntry?> GetLastAsync(string key, KvReadMode mode = KvReadMode.Direct, CancellationToken cancellationToken = default) =>
         await GetLastAsync(key, mode, null, cancellationToken).ConfigureAwait(false);
 
-    private async ValueTask<KvEntry?> GetLastAsync(string key, KvReadMode mode, IBufferWriter<byte>? destination, CancellationToken cancellationToken)
+    private ValueTask<KvEntry?> GetLastAsync(string key, KvReadMode mode, IBufferWriter<byte>? destination, CancellationToken cancellationToken)
     {
         KvNames.ValidateKey(key);
+
+        // A read into a caller's buffer is not repeated: a failed attempt may already have written part of it.
+        return destination is null
+            ? _context.JetStream.RetryReadAsync(ct => GetLastOnceAsync(key, mode, null, ct), cancellationToken)
+            : GetLastOnceAsync(key, mode, destination, cancellationToken);
+    }
+
+    private async ValueTask<KvEntry?> GetLastOnceAsync(string key, KvReadMode mode, IBufferWriter<byte>? destination, CancellationToken cancellationToken)
+    {
         if (mode == KvReadMode.Direct && _directAllowed)
         {
             var entry = await Connection.RequestAsync<KvEntry?, KvGetParser>(
@@ -135,7 +144,7 @@ public sealed partial class KvBucket
             // lagging mirror's "not found" for a key the origin already holds, so the leader confirms it.
         }
 
-        var stored = await _context.JetStream.GetLastFromLeaderAsync(_leaderStream, _readPrefix + key, cancellationToken).ConfigureAwait(false);
+        var stored = await _context.JetStream.GetLastFromLeaderOnceAsync(_leaderStream, _readPrefix + key, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
             return null;

@@ -22,6 +22,7 @@ internal sealed record StreamInfoResponse : ApiResponse
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; }
     [JsonPropertyName("mirror")] public StreamSourceInfo? Mirror { get; init; }
     [JsonPropertyName("sources")] public IReadOnlyList<StreamSourceInfo>? Sources { get; init; }
+    [JsonPropertyName("cluster")] public ClusterInfo? Cluster { get; init; }
 }
 
 internal sealed record ApiInfoResponse : ApiResponse

@@ -1,0 +1,54 @@
+namespace CacheProvider.Nats.JetStream.Internal;
+
+/// <summary>
+/// Retries of JetStream requests that are safe to repeat, for the seconds a replicated stream has no leader
+/// (elections after a node loss): nobody answers (timeout), nobody listens (no responders) or the server says
+/// "temporarily unavailable" (503).
+/// </summary>
+internal static class JetStreamRetry
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The request certainly reached no stream: no subscriber, or the server refused it as unavailable.</summary>
+    public static bool IsNotDelivered(Exception ex) =>
+        ex is NatsNoRespondersException || ex is JetStreamApiException { Code: 503 };
+
+    /// <summary>
+    /// The request may or may not have been processed: no reply arrived, or (a write with a message id) the server
+    /// still replicates an earlier copy of it.
+    /// </summary>
+    public static bool IsNoReply(Exception ex) =>
+        ex is NatsTimeoutException || ex is JetStreamApiException { ErrorCode: JetStreamErrorCode.DuplicateMsgIdInProcess };
+
+    /// <summary>
+    /// Runs an idempotent <paramref name="read"/>, repeating it after <see cref="IsNotDelivered"/> or
+    /// <see cref="IsNoReply"/> failures while <paramref name="budget"/> lasts; the last failure is rethrown.
+    /// </summary>
+    public static async ValueTask<T> ReadAsync<T>(Func<CancellationToken, ValueTask<T>> read, TimeSpan budget, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (budget <= TimeSpan.Zero)
+        {
+            return await read(cancellationToken).ConfigureAwait(false);
+        }
+
+        var start = time.GetTimestamp();
+        var backoff = FirstBackoff;
+        while (true)
+        {
+            try
+            {
+                return await read(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((IsNotDelivered(ex) || IsNoReply(ex)) && time.GetElapsedTime(start) + backoff < budget)
+            {
+            }
+
+            await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            backoff = Next(backoff);
+        }
+    }
+
+    /// <summary>Exponential backoff step, capped.</summary>
+    public static TimeSpan Next(TimeSpan backoff) => backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
+}
