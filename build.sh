@@ -31,6 +31,8 @@ run_tests() {
   passed=$(sed -n 's/^[[:space:]]*Passed: *\([0-9][0-9]*\)[[:space:]]*$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
   failed=$(sed -n 's/^[[:space:]]*Failed: *\([0-9][0-9]*\)[[:space:]]*$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
   passed=${passed:-0}; failed=${failed:-0}
+  # CI keeps only part of a long log: repeat each failure (name, message, top of the stack) just above the count.
+  awk '/^[[:space:]]+Failed [^ ]+ \[/ { keep = 14; print "FAILED:" } keep > 0 && /Standard Output Messages:/ { keep = 0 } keep > 0 { print; keep-- }' "$log"
   rm -f "$log"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   echo "$passed passed, $failed failed"

@@ -35,6 +35,15 @@ public sealed class JetStreamContext
     /// </summary>
     public TimeSpan ReadRetryBudget { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long writes keep retrying after failures that prove nothing was stored — no responders or a 503, what a
+    /// replicated stream answers while it elects a leader or while its new leader's interest spreads. Writes that got
+    /// no reply are never repeated by this budget. Zero turns retries off. Default 2 s: enough for interest to spread
+    /// after an election, short enough that a write to a deleted stream fails soon. Writes through
+    /// <c>KvPutOptions</c> have their own, longer budget.
+    /// </summary>
+    public TimeSpan WriteRetryBudget { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Account usage, limits and the API level.</summary>
     public async ValueTask<JetStreamApiInfo> GetApiInfoAsync(CancellationToken cancellationToken = default)
     {
@@ -99,14 +108,34 @@ public sealed class JetStreamContext
         }
     }
 
-    /// <summary>Publishes to a stream subject and waits for the acknowledgement.</summary>
+    /// <summary>
+    /// Publishes to a stream subject and waits for the acknowledgement. A publish that certainly reached no stream
+    /// (no responders, 503) is repeated within <see cref="WriteRetryBudget"/>; one that got no reply is not (it may
+    /// have been stored: give it a <c>Nats-Msg-Id</c> to make a repeat safe).
+    /// </summary>
     /// <exception cref="JetStreamApiException">The stream refused the message (wrong last sequence, invalid TTL…).</exception>
-    /// <exception cref="NatsNoRespondersException">No stream holds the subject.</exception>
+    /// <exception cref="NatsNoRespondersException">No stream holds the subject (still, after the retry budget).</exception>
     public async ValueTask<PubAck> PublishAsync(string subject, ReadOnlyMemory<byte> payload, NatsHeaders? headers = null, CancellationToken cancellationToken = default)
     {
-        var r = await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
-            subject, headers, new ReadOnlySequence<byte>(payload), new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
-        return new PubAck { Stream = r.Stream, Seq = r.Seq, Duplicate = r.Duplicate };
+        var start = TimeProvider.System.GetTimestamp();
+        var backoff = JetStreamRetry.FirstBackoff;
+        while (true)
+        {
+            try
+            {
+                var r = await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
+                    subject, headers, new ReadOnlySequence<byte>(payload), new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
+                return new PubAck { Stream = r.Stream, Seq = r.Seq, Duplicate = r.Duplicate };
+            }
+            catch (Exception ex) when (JetStreamRetry.IsNotDelivered(ex) && TimeProvider.System.GetElapsedTime(start) + backoff < WriteRetryBudget)
+            {
+                // Right after a leader election the new leader's interest in the subjects may not have reached this
+                // server yet: nothing was stored, so sending again is safe.
+            }
+
+            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            backoff = JetStreamRetry.Next(backoff);
+        }
     }
 
     /// <summary>Direct get of the last message on <paramref name="subject"/> (any replica or mirror may answer); null when none.</summary>

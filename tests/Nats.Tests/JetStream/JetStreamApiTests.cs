@@ -100,4 +100,22 @@ public sealed class JetStreamApiTests(ITestOutputHelper output)
         await using var h = await JsHarness.StartAsync(output);
         await Assert.ThrowsAsync<NatsNoRespondersException>(async () => await h.Js.PublishAsync("nobody.here", JsHarness.Bytes("x")));
     }
+
+    [Fact]
+    public async Task Publish_that_reached_no_stream_is_sent_again_within_the_write_retry_budget()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        var patient = new JetStreamContext(h.Js.Connection) { WriteRetryBudget = TimeSpan.FromSeconds(20) };
+        var impatient = new JetStreamContext(h.Js.Connection) { WriteRetryBudget = TimeSpan.Zero };
+
+        await Assert.ThrowsAsync<NatsNoRespondersException>(async () => await impatient.PublishAsync("late.k", JsHarness.Bytes("lost")));
+        var publish = patient.PublishAsync("late.k", JsHarness.Bytes("kept")).AsTask();
+        await Task.Delay(300);
+        Assert.False(publish.IsCompleted);
+        await h.Js.CreateStreamAsync(new StreamConfig { Name = "LATE", Subjects = ["late.>"] });
+
+        var ack = await publish.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("LATE", ack.Stream);
+        Assert.Equal(1UL, ack.Seq); // the refused attempts stored nothing
+    }
 }

@@ -7,7 +7,7 @@ namespace CacheProvider.Nats.JetStream.Internal;
 /// </summary>
 internal static class JetStreamRetry
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The request certainly reached no stream: no subscriber, or the server refused it as unavailable.</summary>
