@@ -34,7 +34,7 @@ public sealed partial class NatsConnection
 
         if (state == NatsConnectionState.Closed)
         {
-            throw new NatsConnectionException("The connection is closed", _closeReason);
+            throw ClosedError();
         }
 
         return new ValueTask(ConnectFirstAsync(cancellationToken));
@@ -49,7 +49,7 @@ public sealed partial class NatsConnection
             {
                 if (_state == NatsConnectionState.Closed)
                 {
-                    throw new NatsConnectionException("The connection is closed", _closeReason);
+                    throw ClosedError();
                 }
 
                 return;
@@ -101,6 +101,14 @@ public sealed partial class NatsConnection
         }
     }
 
+    /// <summary>
+    /// What callers get once the connection is closed. Refused credentials keep their type, so that a caller
+    /// arriving after the reconnect loop gave up can tell "fix the credentials" from "the server is gone".
+    /// </summary>
+    private NatsConnectionException ClosedError() => _closeReason is NatsAuthorizationException refused
+        ? new NatsAuthorizationException($"The connection is closed: {refused.Message}", refused)
+        : new NatsConnectionException("The connection is closed", _closeReason);
+
     private void Activate(Established established)
     {
         int generation;
@@ -139,9 +147,12 @@ public sealed partial class NatsConnection
                 var buffer = result.Buffer;
                 try
                 {
-                    while (parser.TryParse(ref buffer, this))
+                    // Re-read per operation: an INFO in this very buffer may change max_payload for the next MSG.
+                    do
                     {
+                        parser.MaxMessageSize = ProtocolParser.MessageLimit(established.Info.MaxPayload);
                     }
+                    while (parser.TryParse(ref buffer, this));
                 }
                 finally
                 {
@@ -196,15 +207,27 @@ public sealed partial class NatsConnection
         _ = Task.Run(ReconnectLoopAsync);
     }
 
+    /// <remarks>
+    /// Refused credentials end the loop, as in the official clients: a server that refused them on two attempts
+    /// in a row is not tried again, and once no server is left for that reason the connection closes with
+    /// <see cref="NatsAuthorizationException"/> (failing pending requests, subscriptions and later callers).
+    /// An unreachable server breaks a server's run of refusals and keeps the loop going, since it has not judged
+    /// the credentials; a successful reconnect starts every count afresh.
+    /// </remarks>
     private async Task ReconnectLoopAsync()
     {
         var round = 0;
+        NatsAuthorizationException? refused = null;
         while (!_closing.IsCancellationRequested)
         {
             var candidates = _servers.Order(Options.MaxReconnectAttempts);
             if (candidates.Count == 0)
             {
-                await CloseAsync(new NatsConnectionException("Gave up reconnecting: every server failed MaxReconnectAttempts times")).ConfigureAwait(false);
+                Exception reason = refused is not null && _servers.AnyRefusedCredentials
+                    ? new NatsAuthorizationException($"Gave up reconnecting: the servers refused the credentials on consecutive attempts ({refused.Message})", refused)
+                    : new NatsConnectionException("Gave up reconnecting: every server failed MaxReconnectAttempts times");
+                _logger.LogError("{Reason}; the connection is closed", reason.Message);
+                await CloseAsync(reason).ConfigureAwait(false);
                 return;
             }
 
@@ -230,6 +253,12 @@ public sealed partial class NatsConnection
                 {
                     return;
                 }
+                catch (NatsAuthorizationException ex)
+                {
+                    refused = ex;
+                    _servers.Failed(uri, credentialsRefused: true);
+                    _logger.LogWarning("Reconnect to {Server} failed: {Reason}", uri.ToString(), ex.Message);
+                }
                 catch (Exception ex)
                 {
                     // Any failure counts against this server; an escaping exception would end the loop and
@@ -237,6 +266,12 @@ public sealed partial class NatsConnection
                     _servers.Failed(uri);
                     _logger.LogDebug("Reconnect to {Server} failed: {Reason}", uri.ToString(), ex.Message);
                 }
+            }
+
+            if (refused is not null && _servers.Order(Options.MaxReconnectAttempts).Count == 0)
+            {
+                // The last servers just refused the credentials: close now rather than after one more backoff.
+                continue;
             }
 
             var wait = Math.Min(Options.ReconnectWait.TotalMilliseconds * Math.Pow(2, Math.Min(round, 10)), Options.MaxReconnectWait.TotalMilliseconds);

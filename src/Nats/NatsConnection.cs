@@ -29,7 +29,7 @@ public sealed partial class NatsConnection : IAsyncDisposable
         options.Validate();
         Options = options;
         _logger = options.LoggerFactory.CreateLogger("CacheProvider.Nats.NatsConnection");
-        _servers = new ServerPool(NatsUri.ParseList(options.Url));
+        _servers = new ServerPool(NatsUri.ParseList(options.Url), _logger);
         _writer = new CommandWriter(options.MaxPendingBytes, OnWriteFailed);
     }
 

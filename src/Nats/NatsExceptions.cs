@@ -19,7 +19,10 @@ public class NatsConnectionException : NatsException
 
 /// <summary>
 /// The server rejected the credentials (<c>Authorization Violation</c>) or the TLS handshake failed
-/// authentication. Raised once, without a retry loop: retrying the same credentials cannot succeed.
+/// authentication. On the first connect it is raised at once, without a retry loop: retrying the same credentials
+/// cannot succeed. While reconnecting, a server that refuses them twice in a row is dropped from the rotation;
+/// when every server left has done so, the connection closes with this exception (pending requests,
+/// subscriptions, the <c>Closed</c> event and later callers all see it).
 /// </summary>
 public sealed class NatsAuthorizationException : NatsConnectionException
 {

@@ -69,11 +69,20 @@ public sealed class NatsSubscription : IAsyncDisposable
             });
         }
 
+        private volatile bool _completed;
+
         public Channel<NatsMsg> Channel { get; }
 
         public override void Deliver(in RawMessage message)
         {
-            if (!Channel.Writer.TryWrite(message.ToMsg()))
+            // The read loop looks the subscription up before delivering; an unsubscribe can complete it in between.
+            // TryWrite then fails as it would for a full channel, but the message belongs to nobody: not a slow consumer.
+            if (_completed)
+            {
+                return;
+            }
+
+            if (!Channel.Writer.TryWrite(message.ToMsg()) && !_completed)
             {
                 if (Interlocked.Increment(ref _owner._dropped) == 1)
                 {
@@ -82,6 +91,11 @@ public sealed class NatsSubscription : IAsyncDisposable
             }
         }
 
-        public override void Complete(Exception? error) => Channel.Writer.TryComplete(error);
+        public override void Complete(Exception? error)
+        {
+            // Set before completing the channel, so a TryWrite that failed because of the completion sees it.
+            _completed = true;
+            Channel.Writer.TryComplete(error);
+        }
     }
 }

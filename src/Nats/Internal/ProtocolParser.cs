@@ -14,10 +14,26 @@ internal sealed class ProtocolParser
     /// <summary>INFO carries connect_urls of a whole cluster; 1 MiB is far above any real one.</summary>
     public const int MaxControlLine = 1024 * 1024;
 
+    /// <summary>The server's own ceiling for max_payload (64 MB); a larger INFO value is garbage too.</summary>
+    public const long MaxServerPayload = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// What the server may add to a message that was within max_payload when published: JetStream's
+    /// Nats-Stream/-Subject/-Sequence/-Time-Stamp headers on direct gets, source and republish headers.
+    /// </summary>
+    public const long HeaderSlack = 64 * 1024;
+
     private byte[] _scratch = new byte[256];
 
-    /// <summary>Largest message size accepted in a MSG/HMSG line.</summary>
-    public long MaxMessageSize { get; set; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Largest message size accepted in a MSG/HMSG line. Anything larger is a protocol error at once: waiting for
+    /// bytes a server could never send would leave the connection dead until the stale-ping check noticed.
+    /// </summary>
+    public long MaxMessageSize { get; set; } = MaxServerPayload + HeaderSlack;
+
+    /// <summary>The largest message a server announcing <paramref name="maxPayload"/> could send us.</summary>
+    public static long MessageLimit(long maxPayload) =>
+        (maxPayload is > 0 and <= MaxServerPayload ? maxPayload : MaxServerPayload) + HeaderSlack;
 
     /// <summary>Consumes one complete operation from <paramref name="buffer"/>.</summary>
     /// <returns>False when the buffer does not yet hold a complete operation (nothing consumed).</returns>
@@ -125,7 +141,7 @@ internal sealed class ProtocolParser
 
         if (total > MaxMessageSize)
         {
-            throw new NatsProtocolException($"Message of {total} bytes exceeds the client limit");
+            throw new NatsProtocolException($"Message of {total} bytes exceeds what the server can send ({MaxMessageSize} bytes)");
         }
 
         var rest = buffer.Slice(afterLine);

@@ -251,7 +251,7 @@ internal static class SocketConnector
 
     private static async Task<ServerInfo> AwaitPongAsync(PipeReader reader, Stream stream, ServerInfo info, NatsUri uri, IProtocolHandler messages, CancellationToken cancellationToken)
     {
-        var parser = new ProtocolParser();
+        var parser = new ProtocolParser { MaxMessageSize = ProtocolParser.MessageLimit(info.MaxPayload) };
         var handler = new HandshakeHandler(info, messages);
         while (true)
         {

@@ -141,6 +141,60 @@ public sealed partial class AuthTests(ITestOutputHelper output)
         Assert.DoesNotContain(Password, logs.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Reconnect_refused_twice_by_every_server_closes_with_authorization_exception_instead_of_retrying_forever()
+    {
+        const string Rotated = "r0tated-S3cret-value";
+        var server = await NatsServer.StartAsync(output, UsersConfig, jetStream: false);
+        NatsServer? rotated = null;
+        try
+        {
+            var logs = new CapturingLoggerFactory();
+            var options = Test.Options($"nats://alice:{Password}@127.0.0.1:{server.Port}", logs) with { RequestTimeout = TimeSpan.FromMinutes(5) };
+            await using var nats = new NatsConnection(options);
+            var closed = Test.Signal<NatsConnectionEventArgs>();
+            nats.Closed += (_, e) => closed.TrySetResult(e);
+            var sub = await nats.SubscribeAsync("auth.rotated");
+            await nats.FlushAsync();
+
+            // The server comes back on the same port, but alice's password was rotated: ours is refused from now on.
+            await server.KillAsync();
+            var pending = nats.RequestAsync("svc.somewhere").AsTask();
+            rotated = await NatsServer.StartAsync(output, UsersConfig.Replace(Password, Rotated, StringComparison.Ordinal), jetStream: false, port: server.Port);
+
+            var end = await closed.Task.Within();
+            Assert.IsType<NatsAuthorizationException>(end.Error);
+            Assert.Equal(NatsConnectionState.Closed, nats.State);
+            var forPending = await Assert.ThrowsAsync<NatsAuthorizationException>(() => pending.Within());
+            var forSubscriber = await Assert.ThrowsAsync<NatsAuthorizationException>(() => sub.Messages.Completion.Within());
+            var forLater = await Assert.ThrowsAsync<NatsAuthorizationException>(() => nats.FlushAsync().Within());
+            var forPublisher = await Assert.ThrowsAsync<NatsAuthorizationException>(async () => await nats.PublishAsync("x", "y"u8.ToArray()));
+
+            // Given up for good: the server sees no further attempts.
+            var refusals = AuthFailures(rotated.Log);
+            Assert.InRange(refusals, 2, 3);
+            await Task.Delay(1000);
+            Assert.Equal(refusals, AuthFailures(rotated.Log));
+
+            foreach (var error in new[] { end.Error!, forPending, forSubscriber, forLater, forPublisher })
+            {
+                AssertNoSecret(Password, error, logs);
+                AssertNoSecret(Rotated, error, logs);
+            }
+
+            Assert.Contains("refused the credentials", logs.Text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (rotated is not null)
+            {
+                await rotated.DisposeAsync();
+            }
+
+            await server.DisposeAsync();
+        }
+    }
+
     private static async Task PingPongAsync(NatsConnection nats)
     {
         await using var sub = await nats.SubscribeAsync("auth.check").AsTask().Within();

@@ -82,6 +82,59 @@ public sealed class UrlAndOptionsTests(ITestOutputHelper output)
         Assert.DoesNotContain(Secret, error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Unencoded_comma_in_a_url_password_stays_part_of_the_password()
+    {
+        const string CommaPassword = "pa,ss-S3cret";
+        await using var server = await NatsServer.StartAsync(output, $$"""authorization { users = [ { user: carol, password: "{{CommaPassword}}" } ] }""", jetStream: false);
+        var logs = new CapturingLoggerFactory();
+        await using var nats = new NatsConnection(Test.Options($"nats://carol:{CommaPassword}@127.0.0.1:{server.Port}", logs));
+
+        await nats.ConnectAsync().Within();
+
+        Assert.Equal(server.Url, nats.ConnectedServer);
+        Assert.DoesNotContain("S3cret", nats.Options.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("S3cret", logs.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nats://alice:a,b,c-S3cret@127.0.0.1:4222")]
+    [InlineData("nats://127.0.0.1:4221 , tls://alice:x,,y-S3cret@127.0.0.1:4222,nats://127.0.0.1:4223")]
+    [InlineData("alice:S3cret-head,tail@127.0.0.1:4222")]
+    public void Unencoded_commas_in_a_url_password_parse_as_one_seed(string url)
+    {
+        var options = new NatsOptions { Url = url };
+
+        options.Validate();
+
+        Assert.DoesNotContain("S3cret", options.ToString(), StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:4222", options.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nats://alice:1234,S3cret@127.0.0.1:4222")]
+    [InlineData("nats://tok,S3cret@127.0.0.1:4222")]
+    [InlineData("nats://127.0.0.1:4221,alice:S3cret@127.0.0.1:4222")]
+    public void Comma_that_may_separate_seeds_or_belong_to_a_password_is_rejected_asking_to_percent_encode(string url)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => new NatsConnection(new NatsOptions { Url = url }));
+
+        Assert.Contains("%2C", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3cret", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("1234", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("S3cret", new NatsOptions { Url = url }.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Seed_with_credentials_and_a_scheme_after_another_seed_is_a_separate_seed()
+    {
+        var options = new NatsOptions { Url = $"nats://127.0.0.1:4221,nats://alice:{Secret}@127.0.0.1:4222,tls://tok-{Secret}@127.0.0.1:4223" };
+
+        options.Validate();
+
+        Assert.Equal("nats://127.0.0.1:4221,nats://***@127.0.0.1:4222,tls://***@127.0.0.1:4223", CacheProvider.Nats.Internal.NatsUri.Redact(options.Url));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]
