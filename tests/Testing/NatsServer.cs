@@ -134,12 +134,17 @@ public sealed partial class NatsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Freezes the process (SIGSTOP): sockets stay open but nothing is read or answered, like a hung server.</summary>
+    /// <summary>
+    /// Freezes the process (SIGSTOP): sockets stay open but nothing is read or answered, like a hung server. Returns
+    /// once the kernel reports every thread stopped: kill(2) only queues the signal, and on a loaded machine a thread
+    /// could still answer a request sent right after it.
+    /// </summary>
     public void Pause()
     {
         if (_process is { HasExited: false } p)
         {
             _ = Kill(p.Id, SigStop);
+            WaitForThreads(p.Id, stopped: true);
         }
     }
 
@@ -149,7 +154,45 @@ public sealed partial class NatsServer : IAsyncDisposable
         if (_process is { HasExited: false } p)
         {
             _ = Kill(p.Id, SigCont);
+            WaitForThreads(p.Id, stopped: false);
         }
+    }
+
+    /// <summary>Polls <c>/proc/&lt;pid&gt;/task/*/stat</c> until every thread is (or no thread is) in state T.</summary>
+    private static void WaitForThreads(int pid, bool stopped)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var all = true;
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    // Format: "tid (comm) S ...": the state follows the last ')' (comm may contain spaces or parens).
+                    var state = stat[(stat.LastIndexOf(')') + 2)..].AsSpan()[0];
+                    if ((state is 'T' or 't') != stopped)
+                    {
+                        all = false;
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return; // the process (or a thread) is gone: nothing left to wait for
+            }
+
+            if (all)
+            {
+                return;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        throw new TimeoutException($"nats-server {pid} did not {(stopped ? "stop" : "continue")} within 10 s of the signal");
     }
 
     /// <inheritdoc />
