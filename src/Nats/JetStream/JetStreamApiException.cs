@@ -41,6 +41,15 @@ public static class JetStreamErrorCode
 
     /// <summary>JetStream not enabled.</summary>
     public const int NotEnabled = 10076;
+
+    /// <summary>Bad request (conflicting or missing options; also a direct get's <c>408 Empty/Bad Request</c>).</summary>
+    public const int BadRequest = 10003;
+
+    /// <summary>Invalid JSON (also a direct get's <c>408 Malformed Request</c>).</summary>
+    public const int InvalidJson = 10025;
+
+    /// <summary>JetStream system temporarily unavailable.</summary>
+    public const int ClusterNotAvailable = 10008;
 }
 
 /// <summary>The JetStream API answered with an error.</summary>
@@ -63,6 +72,25 @@ public class JetStreamApiException : NatsException
 
     /// <summary>The server's description.</summary>
     public string Description { get; }
+
+    /// <summary>
+    /// The error of a direct get (<c>$JS.API.DIRECT.GET</c>), which the server reports as a status line
+    /// (<c>408 Malformed Request</c>, <c>413 Too Many Subjects</c>…) without the <c>err_code</c> of the JSON API. The
+    /// code is the one <c>STREAM.MSG.GET</c> gives for the same mistake, so callers match both reads alike.
+    /// </summary>
+    internal static JetStreamApiException FromDirectGetStatus(int status, string? description)
+    {
+        var errorCode = status switch
+        {
+            404 => JetStreamErrorCode.NoMessageFound,
+            408 when string.Equals(description, "Malformed Request", StringComparison.OrdinalIgnoreCase) => JetStreamErrorCode.InvalidJson,
+            >= 400 and < 500 => JetStreamErrorCode.BadRequest,
+            503 => JetStreamErrorCode.ClusterNotAvailable,
+            _ => 0,
+        };
+        var text = string.IsNullOrWhiteSpace(description) ? $"direct get failed with status {status}" : "direct get: " + description;
+        return new JetStreamApiException(status, errorCode, text);
+    }
 
     /// <summary>Optimistic concurrency failed (10071 or 10164).</summary>
     public bool IsWrongLastSequence => ErrorCode is JetStreamErrorCode.WrongLastSequence or JetStreamErrorCode.WrongLastSubjectSequence;

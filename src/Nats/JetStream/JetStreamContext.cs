@@ -187,9 +187,15 @@ public sealed class JetStreamContext
                 yield break; // 204 EOB ends the batch; 404: nothing matched.
             }
 
+            if (code == 503 && msg.Data.IsEmpty && string.IsNullOrEmpty(msg.Headers?.Description))
+            {
+                // No stream answers (missing, or without allow_direct): the same error as a single direct get.
+                throw new NatsNoRespondersException($"{ApiPrefix}.DIRECT.GET.{stream}");
+            }
+
             if (code >= 400)
             {
-                throw new JetStreamApiException(code, 0, msg.Headers?.Description ?? "direct get failed");
+                throw JetStreamApiException.FromDirectGetStatus(code, msg.Headers?.Description);
             }
 
             yield return ToStored(msg.Headers, msg.Data);
@@ -332,7 +338,7 @@ public sealed class JetStreamContext
             if (code >= 400)
             {
                 var h = HeaderCodec.Parse(reply.Headers);
-                throw new JetStreamApiException(code, 0, h.Description ?? "direct get failed");
+                throw JetStreamApiException.FromDirectGetStatus(code, h.Description);
             }
 
             var msg = reply.ToMsg();

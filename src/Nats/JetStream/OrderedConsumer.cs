@@ -9,6 +9,9 @@ namespace CacheProvider.Nats.JetStream;
 /// An ephemeral, ordered push consumer: no acks, flow control and idle heartbeats on. It checks that consumer
 /// sequences arrive without gaps; on a gap, missed heartbeats, a slow-consumer drop or a reconnect it
 /// recreates itself from the last stream sequence it delivered, so a reader sees every message once, in order.
+/// A <see cref="DeliverPolicy.LastPerSubject"/> consumer interrupted before it delivered its whole snapshot takes a
+/// fresh snapshot instead and skips what it already delivered: resuming by sequence would hand out the superseded
+/// revisions stored after the resume point.
 /// </summary>
 public sealed class OrderedConsumer : IAsyncDisposable
 {
@@ -20,6 +23,8 @@ public sealed class OrderedConsumer : IAsyncDisposable
     private ulong _lastStreamSeq;
     private bool _positionKnown;
     private ulong _lastConsumerSeq;
+    private ulong _snapshotRemaining;
+    private ulong _skipThroughSeq;
     private long _droppedSeen;
     private volatile bool _resetRequested;
     private CancellationTokenSource? _waitCts;
@@ -144,6 +149,17 @@ public sealed class OrderedConsumer : IAsyncDisposable
                 }
 
                 _lastConsumerSeq = cseq;
+                if (_snapshotRemaining > 0)
+                {
+                    _snapshotRemaining--;
+                }
+
+                if (sseq <= _skipThroughSeq)
+                {
+                    // Already delivered before a last-per-subject snapshot was retaken.
+                    continue;
+                }
+
                 _lastStreamSeq = sseq;
                 yield return new JetStreamMsg(msg, sseq, cseq, ts, pending);
             }
@@ -236,8 +252,13 @@ public sealed class OrderedConsumer : IAsyncDisposable
         _sub = await connection.SubscribeAsync(inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
         _droppedSeen = 0;
         _lastConsumerSeq = 0;
-        var resuming = _lastStreamSeq > 0 || _positionKnown;
+
+        // A last-per-subject snapshot is delivered in stream order but with gaps (the superseded revisions): resuming it
+        // by sequence would deliver those. Until the snapshot is through, take a new one and skip what was delivered.
+        var retakeSnapshot = _options.DeliverPolicy == DeliverPolicy.LastPerSubject && _snapshotRemaining > 0;
+        var resuming = !retakeSnapshot && (_lastStreamSeq > 0 || _positionKnown);
         var policy = resuming ? DeliverPolicy.ByStartSequence : _options.DeliverPolicy;
+        _skipThroughSeq = retakeSnapshot ? _lastStreamSeq : 0;
         var config = new ConsumerConfigJson
         {
             DeliverSubject = inbox,
@@ -268,6 +289,8 @@ public sealed class OrderedConsumer : IAsyncDisposable
             _positionKnown = true;
         }
 
+        // For a last-per-subject consumer the pending count at creation is the snapshot size (one per subject).
+        _snapshotRemaining = policy == DeliverPolicy.LastPerSubject ? info.NumPending : 0;
         return info.NumPending;
     }
 

@@ -67,30 +67,60 @@ public sealed partial class KvBucket
     }
 
     /// <summary>
+    /// The exact number of keys matching <paramref name="keyFilter"/> whose latest revision is a live value (not a
+    /// tombstone, an expiry marker or past its TTL). Reads the latest revision of every matching key (headers only),
+    /// so it costs one message per key; <see cref="KvBucketStatus.Messages"/> and <see cref="KvBucketStatus.Keys"/>
+    /// are free but count tombstones and markers.
+    /// </summary>
+    public async ValueTask<long> CountValuesAsync(string keyFilter = ">", CancellationToken cancellationToken = default)
+    {
+        var now = TimeProvider.GetUtcNow();
+        long count = 0;
+        await foreach (var entry in SnapshotAsync([keyFilter], DeliverPolicy.LastPerSubject, headersOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.IsValue && !entry.IsExpiredAt(now))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
     /// Removes delete/purge tombstones: those older than <paramref name="olderThan"/> entirely, newer ones down to
-    /// just the tombstone. Shrinks the server's delete map.
+    /// just the tombstone. Shrinks the server's delete map. Each purge is bounded by the tombstone's revision, so a
+    /// value written to the key meanwhile is never removed.
     /// </summary>
     /// <returns>Messages removed.</returns>
     public async ValueTask<ulong> PurgeDeletesAsync(TimeSpan? olderThan = null, CancellationToken cancellationToken = default)
     {
         var threshold = TimeProvider.GetUtcNow() - (olderThan ?? TimeSpan.FromMinutes(30));
-        var tombstones = new List<KvEntry>();
+
+        // The history as the server has it now (this handle may predate a change): with history 1 a tombstone has no
+        // older revisions behind it, so trimming down to the tombstone would be a request that removes nothing.
+        var info = await _context.JetStream.GetStreamInfoAsync(StreamName, cancellationToken).ConfigureAwait(false);
+        var trimToTombstone = info.Config.MaxMsgsPerSubject != 1;
+        var purges = new List<TombstonePurge>();
         await foreach (var entry in SnapshotAsync([">"], DeliverPolicy.LastPerSubject, headersOnly: true, cancellationToken).ConfigureAwait(false))
         {
-            if (!entry.IsValue && entry.MarkerReason == KvMarkerReason.None)
+            if (entry.IsValue || entry.MarkerReason != KvMarkerReason.None)
             {
-                tombstones.Add(entry);
+                continue;
+            }
+
+            // STREAM.PURGE's "seq" removes the subject's messages below it: the tombstone included or not.
+            if (entry.Created < threshold)
+            {
+                purges.Add(new TombstonePurge(_readPrefix + entry.Key, entry.Revision + 1));
+            }
+            else if (trimToTombstone)
+            {
+                purges.Add(new TombstonePurge(_readPrefix + entry.Key, entry.Revision));
             }
         }
 
-        ulong removed = 0;
-        foreach (var t in tombstones)
-        {
-            ulong keep = t.Created < threshold ? 0UL : 1UL;
-            removed += await _context.JetStream.PurgeStreamAsync(StreamName, _readPrefix + t.Key, keep, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        return removed;
+        return await TombstonePurger.RunAsync(_context.JetStream, StreamName, purges, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the consumer delivers until it is caught up (pending reaches zero), then stops.</summary>

@@ -78,8 +78,28 @@ public sealed record KvBucketStatus
     /// <summary>Bucket.</summary>
     public required string Bucket { get; init; }
 
-    /// <summary>Stored messages: values, tombstones and markers.</summary>
-    public ulong Values { get; init; }
+    /// <summary>
+    /// Stored messages: every kept revision of every key, tombstones and expiry markers included (the stream's
+    /// message count). Not the number of live values: see <see cref="KvBucket.CountValuesAsync"/>.
+    /// </summary>
+    public ulong Messages { get; init; }
+
+    /// <summary>
+    /// Same as <see cref="Messages"/>: stored messages, tombstones and markers included, despite the name. Kept so
+    /// existing callers compile and keep their meaning; the exact number of live values is
+    /// <see cref="KvBucket.CountValuesAsync"/>.
+    /// </summary>
+    public ulong Values
+    {
+        get => Messages;
+        init => Messages = value;
+    }
+
+    /// <summary>
+    /// Keys with at least one stored message (the stream's subject count): keys holding only a tombstone or an
+    /// expiry marker count too. With history 1 it equals <see cref="Messages"/>.
+    /// </summary>
+    public long Keys { get; init; }
 
     /// <summary>Bytes stored.</summary>
     public ulong Bytes { get; init; }

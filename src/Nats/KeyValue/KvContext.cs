@@ -31,7 +31,10 @@ public sealed class KvContext
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Creates a bucket, or returns the existing one if its configuration is identical.</summary>
-    /// <exception cref="ArgumentException">Invalid name or settings.</exception>
+    /// <exception cref="ArgumentException">
+    /// Invalid name or settings, e.g. <see cref="KvBucketConfig.AllowMsgTtl"/> = false with a
+    /// <see cref="KvBucketConfig.LimitMarkerTtl"/>; thrown before any request.
+    /// </exception>
     /// <exception cref="JetStreamApiException">The server refused (e.g. 10058 a different bucket of that name exists).</exception>
     public async ValueTask<KvBucket> CreateBucketAsync(KvBucketConfig config, CancellationToken cancellationToken = default)
     {
@@ -41,6 +44,7 @@ public sealed class KvContext
     }
 
     /// <summary>Changes a bucket's settings. Markers can be switched on (and their TTL changed), per-key TTL never off.</summary>
+    /// <exception cref="ArgumentException">Invalid settings (as for <see cref="CreateBucketAsync"/>); thrown before any request.</exception>
     public async ValueTask<KvBucket> UpdateBucketAsync(KvBucketConfig config, CancellationToken cancellationToken = default)
     {
         var stream = await ToStreamConfigAsync(config, cancellationToken).ConfigureAwait(false);
@@ -93,7 +97,8 @@ public sealed class KvContext
         return new KvBucketStatus
         {
             Bucket = bucket,
-            Values = info.State.Messages,
+            Messages = info.State.Messages,
+            Keys = info.State.NumSubjects,
             Bytes = info.State.Bytes,
             History = c.MaxMsgsPerSubject,
             MaxAge = c.MaxAge,
@@ -130,6 +135,15 @@ public sealed class KvContext
         if (config.Replicas is < 1 or > 5)
         {
             throw new ArgumentOutOfRangeException(nameof(config), config.Replicas, "Replicas must be between 1 and 5");
+        }
+
+        if (config.AllowMsgTtl == false && config.LimitMarkerTtl > TimeSpan.Zero)
+        {
+            // Markers need per-message TTL on the stream: honouring one setting would silently override the other.
+            throw new ArgumentException(
+                $"{nameof(KvBucketConfig.AllowMsgTtl)} = false contradicts {nameof(KvBucketConfig.LimitMarkerTtl)} = {config.LimitMarkerTtl}: limit markers need per-key TTL. " +
+                $"Leave {nameof(KvBucketConfig.AllowMsgTtl)} unset (or true) to use markers, or set {nameof(KvBucketConfig.LimitMarkerTtl)} to zero.",
+                nameof(config));
         }
 
         var isMirror = config.Mirror is not null;

@@ -24,7 +24,9 @@ public sealed record KvWatchOptions
     /// <summary>
     /// Called (on the watch loop) when the underlying consumer had to be recreated: after a gap, missed
     /// heartbeats or a reconnect. The watch itself resumes without skipping revisions; a cache that must never
-    /// serve stale data drops what it holds here.
+    /// serve stale data drops what it holds here. A latest-values watch (neither history nor updates only) interrupted
+    /// during its initial snapshot takes the snapshot again and delivers only keys it has not delivered yet or that
+    /// changed since: never a superseded revision, never an older revision of a key than one already delivered.
     /// </summary>
     public Action<string>? OnResync { get; init; }
 }

@@ -99,4 +99,37 @@ public sealed class DirectGetTests(ITestOutputHelper output)
         await Assert.ThrowsAsync<NatsNoRespondersException>(async () => await h.Js.DirectGetLastAsync("ND", "nd.k"));
         Assert.NotNull(await h.Js.GetLastFromLeaderAsync("ND", "nd.k"));
     }
+
+    [Fact]
+    public async Task Direct_get_status_errors_carry_an_err_code_like_other_api_errors()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("D");
+        await h.Js.PublishAsync("d.k", JsHarness.Bytes("v"));
+        using var cts = new CancellationTokenSource(JsHarness.Patience);
+
+        // Sequence 0 selects nothing: the server answers "408 Empty Request" in a status header, without err_code.
+        var single = await Assert.ThrowsAsync<JetStreamApiException>(async () => await h.Js.DirectGetAsync("D", 0, cts.Token));
+        Assert.Equal(408, single.Code);
+        Assert.Equal(JetStreamErrorCode.BadRequest, single.ErrorCode);
+        Assert.Contains("Empty Request", single.Description, StringComparison.Ordinal);
+
+        var batch = await Assert.ThrowsAsync<JetStreamApiException>(async () => await h.Js.DirectGetLastBatchAsync("D", [], cts.Token).ToListAsync(cts.Token));
+        Assert.Equal(408, batch.Code);
+        Assert.Equal(JetStreamErrorCode.BadRequest, batch.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData(408, "Malformed Request", JetStreamErrorCode.InvalidJson)]
+    [InlineData(408, "Empty Request", JetStreamErrorCode.BadRequest)]
+    [InlineData(408, "Bad Request", JetStreamErrorCode.BadRequest)]
+    [InlineData(413, "Too Many Subjects", JetStreamErrorCode.BadRequest)]
+    [InlineData(404, "Message Not Found", JetStreamErrorCode.NoMessageFound)]
+    [InlineData(503, null, JetStreamErrorCode.ClusterNotAvailable)]
+    public void Direct_get_status_replies_map_to_the_api_error_codes(int status, string? description, int errorCode)
+    {
+        var ex = JetStreamApiException.FromDirectGetStatus(status, description);
+        Assert.Equal((status, errorCode), (ex.Code, ex.ErrorCode));
+        Assert.False(string.IsNullOrEmpty(ex.Description));
+    }
 }

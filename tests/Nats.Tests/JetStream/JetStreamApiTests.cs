@@ -118,4 +118,26 @@ public sealed class JetStreamApiTests(ITestOutputHelper output)
         Assert.Equal("LATE", ack.Stream);
         Assert.Equal(1UL, ack.Seq); // the refused attempts stored nothing
     }
+
+    [Fact]
+    public async Task Purge_with_a_wildcard_filter_and_keep_keeps_that_many_messages_of_the_whole_filter_not_per_subject()
+    {
+        // Why KV tombstone clean-up cannot be one wildcard purge: "keep" counts across the filter, so a
+        // keep-1 purge of "s.>" leaves only the newest message of the stream and removes every other subject's value.
+        await using var h = await JsHarness.StartAsync(output);
+        await h.StreamAsync("P");
+        await h.Js.PublishAsync("p.live", JsHarness.Bytes("v"));
+        await h.Js.PublishAsync("p.other", JsHarness.Bytes("v"));
+        await h.Js.PublishAsync("p.tomb", JsHarness.Bytes("t"));
+        Assert.Equal(2UL, await h.Js.PurgeStreamAsync("P", "p.>", keep: 1));
+        Assert.Null(await h.Js.GetLastFromLeaderAsync("P", "p.live"));
+        Assert.NotNull(await h.Js.GetLastFromLeaderAsync("P", "p.tomb"));
+
+        // keep and an upper sequence bound are mutually exclusive; the bound alone is per subject and race-free.
+        var ex = await Assert.ThrowsAsync<JetStreamApiException>(async () => await h.Js.PurgeStreamAsync("P", "p.tomb", keep: 1, upToSequence: 3));
+        Assert.Equal(JetStreamErrorCode.BadRequest, ex.ErrorCode);
+        var later = await h.Js.PublishAsync("p.tomb", JsHarness.Bytes("new"));
+        Assert.Equal(1UL, await h.Js.PurgeStreamAsync("P", "p.tomb", upToSequence: 4));
+        Assert.Equal(later.Seq, (await h.Js.GetLastFromLeaderAsync("P", "p.tomb"))!.Sequence);
+    }
 }

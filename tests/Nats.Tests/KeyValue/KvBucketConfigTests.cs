@@ -142,4 +142,25 @@ public sealed class KvBucketConfigTests(ITestOutputHelper output)
         var ex = await Assert.ThrowsAsync<JetStreamApiException>(async () => await h.Kv.CreateBucketAsync(config with { History = 3 }));
         Assert.Equal(JetStreamErrorCode.StreamNameInUse, ex.ErrorCode);
     }
+
+    [Fact]
+    public async Task AllowMsgTtl_false_with_a_limit_marker_ttl_is_refused_before_any_request()
+    {
+        // Nothing listens on this port: any request would fail with a connection error, not a configuration error.
+        await using var nowhere = new NatsConnection(new NatsOptions { Url = $"nats://127.0.0.1:{NatsServer.FreePort()}" });
+        var kv = new KvContext(nowhere);
+        var config = new KvBucketConfig { Bucket = "contradiction", AllowMsgTtl = false, LimitMarkerTtl = TimeSpan.FromSeconds(5) };
+
+        var create = await Assert.ThrowsAsync<ArgumentException>(async () => await kv.CreateBucketAsync(config));
+        Assert.Contains(nameof(KvBucketConfig.AllowMsgTtl), create.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(KvBucketConfig.LimitMarkerTtl), create.Message, StringComparison.Ordinal);
+        Assert.Equal("config", create.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await kv.UpdateBucketAsync(config));
+        Assert.NotEqual(NatsConnectionState.Connected, nowhere.State);
+
+        // Either setting alone stays valid.
+        await using var h = await KvHarness.StartAsync(output);
+        Assert.False((await h.Kv.CreateBucketAsync(config with { LimitMarkerTtl = TimeSpan.Zero })).AllowsTtl);
+        Assert.True((await h.Kv.CreateBucketAsync(config with { Bucket = "markers", AllowMsgTtl = null })).AllowsTtl);
+    }
 }

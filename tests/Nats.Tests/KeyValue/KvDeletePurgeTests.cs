@@ -99,4 +99,55 @@ public sealed class KvDeletePurgeTests(ITestOutputHelper output)
         Assert.Equal(0UL, await bucket.PurgeDeletesAsync(olderThan: TimeSpan.Zero));
         Assert.Equal(2UL, (await bucket.GetStatusAsync()).Values);
     }
+
+    [Fact]
+    public async Task Purge_deletes_of_2000_tombstones_removes_them_all_and_keeps_every_live_value()
+    {
+        await using var h = await KvHarness.StartAsync(output);
+        var bucket = await h.TtlBucketAsync();
+        const int Tombstones = 2000;
+        var writes = new List<Task>(Tombstones * 2);
+        for (var i = 0; i < Tombstones; i++)
+        {
+            writes.Add(bucket.PutAsync($"live.{i % 50}", Bytes("stays")).AsTask());
+            writes.Add(bucket.DeleteAsync($"gone.{i}").AsTask());
+        }
+
+        await Task.WhenAll(writes);
+        Assert.Equal((ulong)(Tombstones + 50), (await bucket.GetStatusAsync()).Messages);
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var removed = await bucket.PurgeDeletesAsync(olderThan: TimeSpan.Zero);
+        sw.Stop();
+        output.WriteLine($"PurgeDeletesAsync removed {removed} tombstones in {sw.Elapsed.TotalMilliseconds:F0} ms");
+
+        Assert.Equal((ulong)Tombstones, removed);
+        var status = await bucket.GetStatusAsync();
+        Assert.Equal(50UL, status.Messages);
+        Assert.Equal(50L, await bucket.CountValuesAsync());
+        Assert.Equal("stays", Text(await bucket.GetAsync("live.7")));
+    }
+
+    [Fact]
+    public async Task Purge_deletes_on_a_history_bucket_trims_deleted_keys_to_their_tombstone_and_keeps_live_history()
+    {
+        await using var h = await KvHarness.StartAsync(output);
+        var bucket = await h.Kv.CreateBucketAsync(new KvBucketConfig { Bucket = "hist", History = 5 });
+        for (var i = 0; i < 3; i++)
+        {
+            await bucket.PutAsync("live", Bytes($"l{i}"));
+            await bucket.PutAsync("gone", Bytes($"g{i}"));
+        }
+
+        var tombstone = await bucket.DeleteAsync("gone");
+
+        // Recent tombstone: only the revisions behind it go.
+        Assert.Equal(3UL, await bucket.PurgeDeletesAsync());
+        Assert.Equal([tombstone], await bucket.HistoryAsync("gone").Select(e => e.Revision).ToListAsync());
+        Assert.Equal(["l0", "l1", "l2"], await bucket.HistoryAsync("live").Select(Text).ToListAsync());
+
+        Assert.Equal(1UL, await bucket.PurgeDeletesAsync(olderThan: TimeSpan.Zero));
+        Assert.Empty(await bucket.HistoryAsync("gone").ToListAsync());
+        Assert.Equal(3UL, (await bucket.GetStatusAsync()).Messages);
+    }
 }
