@@ -127,7 +127,7 @@ public sealed partial class NatsConnection
         // Attach first: a read loop that fails at once detaches by generation, which only works once attached;
         // the other order could leave the writer attached to a dead socket, losing what is written meanwhile.
         _writer.Attach(established.Stream, generation);
-        _ = Task.Run(() => ReadLoopAsync(established, generation));
+        RunInBackground(() => ReadLoopAsync(established, generation), "read loop");
         if (established.Info.LameDuckMode)
         {
             Raise(LameDuckMode, new NatsConnectionEventArgs(established.Uri.ToString(), null));
@@ -204,7 +204,32 @@ public sealed partial class NatsConnection
         lost?.Abort();
         _logger.LogWarning("Disconnected from {Server}: {Reason}", lost?.Uri.ToString(), error.Message);
         Raise(Disconnected, new NatsConnectionEventArgs(lost?.Uri.ToString(), error));
-        _ = Task.Run(ReconnectLoopAsync);
+        RunInBackground(ReconnectLoopAsync, "reconnect loop");
+    }
+
+    /// <summary>Starts a loop that nobody awaits; should it ever fail, the failure is logged rather than left unobserved.</summary>
+    private void RunInBackground(Func<Task> loop, string name) => _ = ObserveAsync(Task.Run(loop), name);
+
+    private async Task ObserveAsync(Task loop, string name)
+    {
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The loops handle their own errors; reaching here is a bug (or a logger that throws). Unobserved, the
+            // fault would surface at finalization as an UnobservedTaskException that applications report as an error.
+            try
+            {
+                _logger.LogError(ex, "The {Loop} failed", name);
+            }
+            catch (Exception)
+            {
+                // The logger itself throws: there is nowhere left to report to, and throwing here would only leave
+                // this task's fault unobserved instead.
+            }
+        }
     }
 
     /// <remarks>

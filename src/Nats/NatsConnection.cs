@@ -154,29 +154,37 @@ public sealed partial class NatsConnection : IAsyncDisposable
     /// read loop, while the reply still sits in the receive buffer.
     /// </summary>
     internal ValueTask<T> RequestAsync<T, TParser>(string subject, NatsHeaders? headers, ReadOnlySequence<byte> payload, TParser parser, TimeSpan? timeout, CancellationToken cancellationToken)
+        where TParser : IReplyParser<T> =>
+        RequestAsync<T, TParser>(subject, string.Empty, headers, payload, parser, timeout, cancellationToken);
+
+    /// <summary>
+    /// A request to <paramref name="subjectPrefix"/> + <paramref name="subjectSuffix"/>: the parts are written to the
+    /// wire one after the other, so a per-key subject (KV direct get) costs no string per request.
+    /// </summary>
+    internal ValueTask<T> RequestAsync<T, TParser>(string subjectPrefix, string subjectSuffix, NatsHeaders? headers, ReadOnlySequence<byte> payload, TParser parser, TimeSpan? timeout, CancellationToken cancellationToken)
         where TParser : IReplyParser<T>
     {
-        SubjectValidator.ValidatePublish(subject);
+        SubjectValidator.ValidatePublishParts(subjectPrefix, subjectSuffix);
         var headerLength = headers is null ? 0 : HeaderCodec.GetLength(headers);
         CheckPayload(headerLength + payload.Length);
         cancellationToken.ThrowIfCancellationRequested();
         if (_state == NatsConnectionState.New || _mux is null)
         {
-            return RequestAfterConnectAsync<T, TParser>(subject, headers, payload, parser, timeout, cancellationToken);
+            return RequestAfterConnectAsync<T, TParser>(subjectPrefix, subjectSuffix, headers, payload, parser, timeout, cancellationToken);
         }
 
         var mux = _mux;
         var pending = PendingReply<T, TParser>.Rent();
         var token = mux.NextToken();
-        pending.Init(mux, token, subject, parser, timeout ?? Options.RequestTimeout, cancellationToken);
+        pending.Init(mux, token, subjectPrefix, subjectSuffix, parser, timeout ?? Options.RequestTimeout, cancellationToken);
         mux.Add(pending);
         pending.RegisterCancellation();
         var version = pending.Version;
         try
         {
-            if (!_writer.TryWriteRequest(subject, mux.ReplyPrefix, token, headers, headerLength, payload))
+            if (!_writer.TryWriteRequest(subjectPrefix, subjectSuffix, mux.ReplyPrefix, token, headers, headerLength, payload))
             {
-                return WaitThenRequestAsync(pending, version, subject, mux, token, headers, headerLength, payload, cancellationToken);
+                return WaitThenRequestAsync(pending, version, subjectPrefix, subjectSuffix, mux, token, headers, headerLength, payload, cancellationToken);
             }
         }
         catch (Exception ex)
@@ -191,17 +199,17 @@ public sealed partial class NatsConnection : IAsyncDisposable
     }
 
     private async ValueTask<T> WaitThenRequestAsync<T, TParser>(
-        PendingReply<T, TParser> pending, short version, string subject, RequestMux mux, long token, NatsHeaders? headers, int headerLength, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+        PendingReply<T, TParser> pending, short version, string subjectPrefix, string subjectSuffix, RequestMux mux, long token, NatsHeaders? headers, int headerLength, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
         where TParser : IReplyParser<T>
     {
         try
         {
-            var size = CommandWriter.MeasurePublish(subject, mux.ReplyPrefix, headerLength, payload.Length);
+            var size = CommandWriter.MeasurePublish(subjectPrefix, mux.ReplyPrefix, headerLength, payload.Length, subjectSuffix);
             do
             {
                 await _writer.WaitForSpaceAsync(size, cancellationToken).ConfigureAwait(false);
             }
-            while (!_writer.TryWriteRequest(subject, mux.ReplyPrefix, token, headers, headerLength, payload));
+            while (!_writer.TryWriteRequest(subjectPrefix, subjectSuffix, mux.ReplyPrefix, token, headers, headerLength, payload));
         }
         catch (Exception ex)
         {
@@ -214,12 +222,12 @@ public sealed partial class NatsConnection : IAsyncDisposable
         return await new ValueTask<T>(pending, version).ConfigureAwait(false);
     }
 
-    private async ValueTask<T> RequestAfterConnectAsync<T, TParser>(string subject, NatsHeaders? headers, ReadOnlySequence<byte> payload, TParser parser, TimeSpan? timeout, CancellationToken cancellationToken)
+    private async ValueTask<T> RequestAfterConnectAsync<T, TParser>(string subjectPrefix, string subjectSuffix, NatsHeaders? headers, ReadOnlySequence<byte> payload, TParser parser, TimeSpan? timeout, CancellationToken cancellationToken)
         where TParser : IReplyParser<T>
     {
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         EnsureMux();
-        return await RequestAsync<T, TParser>(subject, headers, payload, parser, timeout, cancellationToken).ConfigureAwait(false);
+        return await RequestAsync<T, TParser>(subjectPrefix, subjectSuffix, headers, payload, parser, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     private void EnsureMux()

@@ -16,7 +16,7 @@ internal sealed class CommandWriter : IAsyncDisposable
     private readonly object _lock = new();
     private readonly int _maxPending;
     private readonly Action<int, Exception> _onWriteFailed;
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly LoopSignal _signal = new();
     private readonly Queue<TaskCompletionSource?> _pongWaiters = new();
     private readonly Task _loop;
     private PooledBuffer _pending = new(64 * 1024);
@@ -87,28 +87,31 @@ internal sealed class CommandWriter : IAsyncDisposable
         {
             foreach (var tcs in failed)
             {
-                tcs?.TrySetException(new NatsConnectionException("Connection lost before the server answered", reason));
+                FailObserved(tcs, new NatsConnectionException("Connection lost before the server answered", reason));
             }
         }
     }
 
     /// <summary>Appends a PUB/HPUB. Returns false (writing nothing) when it does not fit: wait with <see cref="WaitForSpaceAsync"/>.</summary>
     public bool TryWritePublish(string subject, string? replyTo, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload) =>
-        TryWrite(subject, replyTo, -1, headers, headerLength, payload);
+        TryWrite(subject, string.Empty, replyTo, -1, headers, headerLength, payload);
 
-    /// <summary>Appends a request: the reply subject is <paramref name="replyPrefix"/> followed by <paramref name="token"/>, formatted in place.</summary>
-    public bool TryWriteRequest(string subject, string replyPrefix, long token, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload) =>
-        TryWrite(subject, replyPrefix, token, headers, headerLength, payload);
+    /// <summary>
+    /// Appends a request to <paramref name="subject"/> + <paramref name="subjectSuffix"/>: the reply subject is
+    /// <paramref name="replyPrefix"/> followed by <paramref name="token"/>, formatted in place.
+    /// </summary>
+    public bool TryWriteRequest(string subject, string subjectSuffix, string replyPrefix, long token, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload) =>
+        TryWrite(subject, subjectSuffix, replyPrefix, token, headers, headerLength, payload);
 
     /// <summary>Upper bound of the bytes a PUB/HPUB takes in the buffer; what <see cref="WaitForSpaceAsync"/> waits for.</summary>
-    public static int MeasurePublish(string subject, string? replyTo, int headerLength, long payloadLength) =>
-        5 + Encoding.UTF8.GetByteCount(subject) + 1 + (replyTo is null ? 0 : Encoding.UTF8.GetByteCount(replyTo)) + 20 + 1 + 22 + 2 + headerLength + (int)payloadLength + 2;
+    public static int MeasurePublish(string subject, string? replyTo, int headerLength, long payloadLength, string subjectSuffix = "") =>
+        5 + Encoding.UTF8.GetByteCount(subject) + Encoding.UTF8.GetByteCount(subjectSuffix) + 1 + (replyTo is null ? 0 : Encoding.UTF8.GetByteCount(replyTo)) + 20 + 1 + 22 + 2 + headerLength + (int)payloadLength + 2;
 
-    private bool TryWrite(string subject, string? replyTo, long replyToken, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload)
+    private bool TryWrite(string subject, string subjectSuffix, string? replyTo, long replyToken, NatsHeaders? headers, int headerLength, in ReadOnlySequence<byte> payload)
     {
         var payloadLength = (int)payload.Length;
         var total = headerLength + payloadLength;
-        var size = MeasurePublish(subject, replyTo, headerLength, payloadLength);
+        var size = MeasurePublish(subject, replyTo, headerLength, payloadLength, subjectSuffix);
         lock (_lock)
         {
             ThrowIfClosed();
@@ -131,6 +134,7 @@ internal sealed class CommandWriter : IAsyncDisposable
             }
 
             n += Encoding.UTF8.GetBytes(subject, span[n..]);
+            n += Encoding.UTF8.GetBytes(subjectSuffix, span[n..]);
             span[n++] = (byte)' ';
             if (replyTo is not null)
             {
@@ -260,10 +264,10 @@ internal sealed class CommandWriter : IAsyncDisposable
 
         foreach (var w in waiters)
         {
-            w?.TrySetException(reason);
+            FailObserved(w, reason);
         }
 
-        drained?.TrySetException(reason);
+        FailObserved(drained, reason);
         try
         {
             await _loop.ConfigureAwait(false);
@@ -333,6 +337,21 @@ internal sealed class CommandWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Faults a waiter's task and marks the fault observed.</summary>
+    /// <remarks>
+    /// Waiters may have given up already: FlushAsync or PublishAsync cancelled, or DisposeAsync's flush timed
+    /// out. Nobody would then look at the fault, and the finalizer would report it as an unobserved task exception
+    /// that applications log as an error. Reading <see cref="Task.Exception"/> marks it observed; a waiter that is
+    /// still there gets the exception from its await as before.
+    /// </remarks>
+    private static void FailObserved(TaskCompletionSource? waiter, Exception error)
+    {
+        if (waiter is not null && waiter.TrySetException(error))
+        {
+            _ = waiter.Task.Exception;
+        }
+    }
+
     /// <summary>An empty buffer takes any one command, so a message larger than the bound cannot wait forever.</summary>
     private bool FitsLocked(int size) => _pending.Length == 0 || _pending.Length + size <= _maxPending;
 
@@ -341,7 +360,7 @@ internal sealed class CommandWriter : IAsyncDisposable
         if (!_signaled)
         {
             _signaled = true;
-            _signal.Release();
+            _signal.Signal();
         }
     }
 

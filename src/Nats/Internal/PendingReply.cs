@@ -14,7 +14,13 @@ internal abstract class PendingReply
 {
     public long Token { get; protected set; }
 
-    public string Subject { get; protected set; } = string.Empty;
+    private string _subjectPrefix = string.Empty;
+    private string _subjectSuffix = string.Empty;
+    private string? _subject = string.Empty;
+
+    /// <summary>The request subject, concatenated only when something asks for it (errors), not per request.</summary>
+    /// <remarks>Not cached: a pooled instance may be re-initialised while an error path reads it.</remarks>
+    public string Subject => _subject ?? string.Concat(_subjectPrefix, _subjectSuffix);
 
     /// <summary><see cref="Environment.TickCount64"/> after which the request times out.</summary>
     public long Deadline { get; protected set; }
@@ -24,6 +30,13 @@ internal abstract class PendingReply
     public abstract void OnReply(in RawMessage reply);
 
     public abstract void Fail(Exception error);
+
+    protected void SetSubject(string prefix, string suffix)
+    {
+        _subjectPrefix = prefix;
+        _subjectSuffix = suffix;
+        _subject = suffix.Length == 0 ? prefix : null;
+    }
 }
 
 /// <summary>
@@ -55,11 +68,11 @@ internal sealed class PendingReply<T, TParser> : PendingReply, IValueTaskSource<
         return new PendingReply<T, TParser>();
     }
 
-    public void Init(RequestMux mux, long token, string subject, TParser parser, TimeSpan timeout, CancellationToken cancellationToken)
+    public void Init(RequestMux mux, long token, string subjectPrefix, string subjectSuffix, TParser parser, TimeSpan timeout, CancellationToken cancellationToken)
     {
         _mux = mux;
         Token = token;
-        Subject = subject;
+        SetSubject(subjectPrefix, subjectSuffix);
         _parser = parser;
         Timeout = timeout;
         Deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);

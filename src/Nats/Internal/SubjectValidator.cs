@@ -5,12 +5,18 @@ internal static class SubjectValidator
 {
     public static void ValidatePublish(string subject, string paramName = "subject")
     {
-        Validate(subject, paramName, wildcards: false);
+        Validate(subject, string.Empty, paramName, wildcards: false);
+    }
+
+    /// <summary>Checks the subject <paramref name="prefix"/> + <paramref name="suffix"/> without concatenating it.</summary>
+    public static void ValidatePublishParts(string prefix, string suffix)
+    {
+        Validate(prefix, suffix, "subject", wildcards: false);
     }
 
     public static void ValidateSubscribe(string subject, string paramName = "subject")
     {
-        Validate(subject, paramName, wildcards: true);
+        Validate(subject, string.Empty, paramName, wildcards: true);
     }
 
     public static void ValidateToken(string token, string paramName)
@@ -25,30 +31,39 @@ internal static class SubjectValidator
         }
     }
 
-    private static void Validate(string subject, string paramName, bool wildcards)
+    private static void Validate(string prefix, string suffix, string paramName, bool wildcards)
     {
-        ArgumentException.ThrowIfNullOrEmpty(subject, paramName);
-        var tokenStart = 0;
-        for (var i = 0; i <= subject.Length; i++)
+        ArgumentNullException.ThrowIfNull(prefix, paramName);
+        ArgumentNullException.ThrowIfNull(suffix, paramName);
+        var length = prefix.Length + suffix.Length;
+        if (length == 0)
         {
-            if (i == subject.Length || subject[i] == '.')
+            ArgumentException.ThrowIfNullOrEmpty(prefix, paramName);
+        }
+
+        var tokenStart = 0;
+        for (var i = 0; i <= length; i++)
+        {
+            var c = i == length ? '.' : At(prefix, suffix, i);
+            if (c == '.')
             {
-                var length = i - tokenStart;
-                if (length == 0)
+                var tokenLength = i - tokenStart;
+                if (tokenLength == 0)
                 {
-                    throw new ArgumentException($"Subject '{subject}' has an empty token", paramName);
+                    throw new ArgumentException($"Subject '{prefix}{suffix}' has an empty token", paramName);
                 }
 
-                if (length == 1 && subject[tokenStart] is '*' or '>')
+                var first = At(prefix, suffix, tokenStart);
+                if (tokenLength == 1 && first is '*' or '>')
                 {
                     if (!wildcards)
                     {
-                        throw new ArgumentException($"Subject '{subject}' contains a wildcard; not allowed here", paramName);
+                        throw new ArgumentException($"Subject '{prefix}{suffix}' contains a wildcard; not allowed here", paramName);
                     }
 
-                    if (subject[tokenStart] == '>' && i != subject.Length)
+                    if (first == '>' && i != length)
                     {
-                        throw new ArgumentException($"Subject '{subject}': '>' must be the last token", paramName);
+                        throw new ArgumentException($"Subject '{prefix}{suffix}': '>' must be the last token", paramName);
                     }
                 }
 
@@ -56,11 +71,12 @@ internal static class SubjectValidator
                 continue;
             }
 
-            var c = subject[i];
             if (c is ' ' or '\t' or '\r' or '\n' or '\0')
             {
-                throw new ArgumentException($"Subject '{subject}' contains whitespace", paramName);
+                throw new ArgumentException($"Subject '{prefix}{suffix}' contains whitespace", paramName);
             }
         }
     }
+
+    private static char At(string prefix, string suffix, int i) => i < prefix.Length ? prefix[i] : suffix[i - prefix.Length];
 }
