@@ -30,6 +30,9 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private readonly NatsConnection _connection;
     private readonly NatsDistributedCacheOptions _options;
     private readonly TimeProvider _time;
+
+    // The near-hit path reads the clock on every call; the system clock is read directly (no virtual call, no DateTimeOffset).
+    private readonly bool _systemClock;
     private readonly ILogger _logger;
     private readonly CacheKeyCodec _codec;
     private readonly NearCache? _near;
@@ -49,6 +52,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         _connection = connection;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
+        _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _codec = new CacheKeyCodec(options.KeyPrefix);
         _streamBytes = Encoding.ASCII.GetBytes("KV_" + options.Bucket);
@@ -69,7 +73,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     /// <summary>Whether the near cache is serving (its watch is live).</summary>
     public bool NearCacheActive => _near?.Enabled ?? false;
 
-    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long NowMs => _systemClock ? CacheTimestamps.SystemNowMs() : _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <inheritdoc />
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
@@ -269,8 +273,9 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         if (!_options.ReadFromLeader)
         {
+            // Prefix and key go to the wire as two parts: no subject string per read.
             var read = await _connection.RequestAsync<CacheRead, CacheReadParser>(
-                _directPrefix + kvKey, null, ReadOnlySequence<byte>.Empty, new CacheReadParser(_streamBytes, destination, NowMs, keyHeader, wantCopy), null, token).ConfigureAwait(false);
+                _directPrefix, kvKey, null, ReadOnlySequence<byte>.Empty, new CacheReadParser(_streamBytes, destination, NowMs, keyHeader, wantCopy), null, token).ConfigureAwait(false);
             if (read.Status != CacheReadStatus.ForeignStream)
             {
                 return read;

@@ -37,6 +37,47 @@ public sealed class CacheKeyTests(ITestOutputHelper output)
         Assert.StartsWith("_b.", codec.Encode("user:42", out _), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("0123456789abcdef")] // 16 characters and more take the vectorized check, shorter ones the table walk
+    public void Keys_stay_plain_exactly_when_they_are_valid_kv_keys_at_any_length(string padding)
+    {
+        var codec = new CacheKeyCodec(null);
+        foreach (var core in new[] { "a", "user/42.profile", "A-Z_a=z/0.9", "tenant-1.x" })
+        {
+            Assert.Equal(padding + core, codec.Encode(padding + core, out _));
+        }
+
+        foreach (var core in new[] { "a..b", "a:b", "a b", "a*b", "a>b", "ключ", "a\u00e9", "a\u007fb", "a.", "a\tb", "a~b", "a{b" })
+        {
+            Assert.StartsWith("_b.", codec.Encode(padding + core, out _), StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith("_b.", codec.Encode("." + padding, out _), StringComparison.Ordinal);
+        Assert.StartsWith("_b.", codec.Encode("_" + padding + "a", out _), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Encoded_and_hashed_keys_keep_the_stored_format()
+    {
+        // Entries written by earlier versions must still be found: the encoding is part of the bucket format.
+        static string Reference(string key) =>
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        var codec = new CacheKeyCodec("app");
+        foreach (var key in new[] { "user:42", "ключ", "a\r\nb", "~~~", "?>?", new string('ü', 100), new string(':', 300) })
+        {
+            Assert.Equal("app._b." + Reference(key), codec.Encode(key, out var hashed));
+            Assert.False(hashed);
+        }
+
+        var longKey = new string('ж', 1000);
+        var expectedHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(longKey)));
+        Assert.Equal("app._h." + expectedHash, codec.Encode(longKey, out var longHashed));
+        Assert.True(longHashed);
+        Assert.Equal(Reference(longKey), CacheKeyCodec.KeyHeaderValue(longKey));
+    }
+
     [Fact]
     public async Task Any_string_works_as_a_key_against_a_real_server()
     {

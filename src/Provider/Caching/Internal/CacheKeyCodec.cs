@@ -18,7 +18,19 @@ internal sealed class CacheKeyCodec
     private const string Base64Token = "_b.";
     private const string HashToken = "_h.";
     private const string EmptyToken = "_e";
+    private const int Dot = 2;
+    private static readonly SearchValues<char> PlainChars =
+        SearchValues.Create("-./0123456789=ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
     private readonly string _prefix;
+
+    /// <summary>ASCII characters of plain keys: 1 = allowed, <see cref="Dot"/> = '.', 0 = needs encoding.</summary>
+    private static ReadOnlySpan<byte> PlainTable =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, // '-' '.' '/' 0-9 '='
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, // A-Z '_'
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, // a-z
+    ];
 
     public CacheKeyCodec(string? keyPrefix) => _prefix = string.IsNullOrEmpty(keyPrefix) ? string.Empty : keyPrefix + ".";
 
@@ -38,21 +50,31 @@ internal sealed class CacheKeyCodec
 
         if (IsPlain(key))
         {
-            return _prefix + key;
+            return _prefix.Length == 0 ? key : _prefix + key;
         }
 
         var utf8Length = Encoding.UTF8.GetByteCount(key);
         var encodedLength = Base64.GetMaxEncodedToUtf8Length(utf8Length);
         if (encodedLength + Base64Token.Length <= MaxEncodedLength)
         {
-            return _prefix + Base64Token + Base64Url(key);
+            return Base64Url(_prefix, Base64Token, key, utf8Length);
         }
 
         hashed = true;
-        Span<byte> hash = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(key);
-        SHA256.HashData(bytes, hash);
-        return _prefix + HashToken + Convert.ToHexStringLower(hash);
+        byte[]? rented = null;
+        try
+        {
+            var utf8 = rented = ArrayPool<byte>.Shared.Rent(utf8Length);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(utf8.AsSpan(0, Encoding.UTF8.GetBytes(key, utf8)), hash);
+            Span<char> hex = stackalloc char[64];
+            _ = Convert.TryToHexStringLower(hash, hex, out _);
+            return string.Concat(_prefix, HashToken, hex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented!);
+        }
     }
 
     /// <summary>Recovers the cache key from a KV key (hashed keys need their <c>Cache-Key</c> header).</summary>
@@ -85,7 +107,7 @@ internal sealed class CacheKeyCodec
     }
 
     /// <summary>The header value carrying a hashed key's original (base64url: keys may hold CR/LF).</summary>
-    public static string KeyHeaderValue(string key) => Base64Url(key);
+    public static string KeyHeaderValue(string key) => Base64Url(string.Empty, string.Empty, key, Encoding.UTF8.GetByteCount(key));
 
     private static bool IsPlain(string key)
     {
@@ -95,25 +117,59 @@ internal sealed class CacheKeyCodec
             return false;
         }
 
-        var prev = '\0';
-        foreach (var c in key)
+        // Runs on every read, near-cache hits included. Short keys: a table walk beats the setup of a vector search.
+        var span = key.AsSpan();
+        if (span.Length >= 16)
         {
-            var ok = char.IsAsciiLetterOrDigit(c) || c is '-' or '/' or '_' or '=' or '.';
-            if (!ok || (c == '.' && prev == '.'))
+            return !span.ContainsAnyExcept(PlainChars) && !span.Contains("..", StringComparison.Ordinal);
+        }
+
+        var table = PlainTable;
+        var prev = 0;
+        foreach (var c in span)
+        {
+            var kind = c < 128 ? table[c] : 0;
+            if (kind == 0 || (kind & prev & Dot) != 0)
             {
                 return false;
             }
 
-            prev = c;
+            prev = kind;
         }
 
         return true;
     }
 
-    private static string Base64Url(string key)
+    /// <summary>
+    /// <paramref name="head"/> + <paramref name="token"/> + base64url (unpadded) of the key's UTF-8 bytes, as one
+    /// allocation: keys that are not plain are encoded on every read, near-cache hits included.
+    /// </summary>
+    private static string Base64Url(string head, string token, string key, int utf8Length)
     {
-        var bytes = Encoding.UTF8.GetBytes(key);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        const int StackLimit = 256;
+        var encodedLength = System.Buffers.Text.Base64Url.GetEncodedLength(utf8Length);
+        byte[]? rentedBytes = null;
+        char[]? rentedChars = null;
+        try
+        {
+            var utf8 = utf8Length <= StackLimit ? stackalloc byte[StackLimit] : (rentedBytes = ArrayPool<byte>.Shared.Rent(utf8Length));
+            var chars = encodedLength <= StackLimit * 2 ? stackalloc char[StackLimit * 2] : (rentedChars = ArrayPool<char>.Shared.Rent(encodedLength));
+            var written = Encoding.UTF8.GetBytes(key, utf8);
+            var encoded = System.Buffers.Text.Base64Url.EncodeToChars(utf8[..written], chars);
+            return string.Concat(head, token, chars[..encoded]);
+        }
+        finally
+        {
+            if (rentedBytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedBytes);
+            }
+
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
     }
 
     private static bool TryFromBase64Url(string text, out string key)

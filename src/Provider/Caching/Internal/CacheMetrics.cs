@@ -17,7 +17,14 @@ internal static class CacheMetrics
     private static readonly Counter<long> Invalidations = Meter.CreateCounter<long>("cache.near.invalidations", description: "Near-cache entries dropped because the key changed elsewhere or expired");
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("cache.operation.duration", unit: "ms");
 
-    public static void Hit(bool near) => Hits.Add(1, new KeyValuePair<string, object?>("layer", near ? "near" : "remote"));
+    public static void Hit(bool near)
+    {
+        // Checked first: a near hit costs tens of nanoseconds, and building the tag list is a visible share of that.
+        if (Hits.Enabled)
+        {
+            Hits.Add(1, new KeyValuePair<string, object?>("layer", near ? "near" : "remote"));
+        }
+    }
 
     public static void Miss(string reason) => Misses.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

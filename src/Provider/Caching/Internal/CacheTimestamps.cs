@@ -5,6 +5,11 @@ namespace CacheProvider.Caching.Internal;
 /// <summary>Parses the server's <c>Nats-Time-Stamp</c> (RFC 3339, nanoseconds, UTC) without allocating.</summary>
 internal static class CacheTimestamps
 {
+    private const long UnixEpochMs = 62_135_596_800_000;
+
+    /// <summary>What <c>TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds()</c> returns, without the DateTimeOffset.</summary>
+    public static long SystemNowMs() => (DateTime.UtcNow.Ticks / TimeSpan.TicksPerMillisecond) - UnixEpochMs;
+
     public static bool TryParseUnixMs(ReadOnlySpan<byte> text, out long unixMs)
     {
         unixMs = 0;

@@ -48,7 +48,13 @@ internal sealed class NearCache
         {
             if (entry.DeadlineMs == 0 || nowMs < entry.DeadlineMs)
             {
-                entry.LastAccessMs = nowMs;
+                if (entry.LastAccessMs != nowMs)
+                {
+                    // Hot keys are read by many threads within the same millisecond: skip the store that would
+                    // bounce the entry's cache line between cores.
+                    entry.LastAccessMs = nowMs;
+                }
+
                 return true;
             }
 
