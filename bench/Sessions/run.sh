@@ -2,7 +2,9 @@
 # Requests/s of the sample web app (samples/Web) with the stock DistributedSession over AddNatsDistributedCache
 # versus AddNatsSessionStore, under wrk at 16 concurrent clients, each with its own session cookie
 # (logged in with curl first; session.lua hands cookie i to wrk thread i). Two workloads: /bench/read (loads the session, changes nothing) and /bench/write (increments a
-# counter). Modes alternate per round so drift of a busy machine hits both alike; the median per cell is reported.
+# counter). The order of the modes is reversed every other round so drift of a busy machine hits both alike; the median per
+# cell is reported. Each line also shows the CPU time per request of the app and of nats-server (from /proc, so it is
+# less sensitive than req/s to what else runs on the machine).
 # Modes: stock (DistributedSession over AddNatsDistributedCache), nats (AddNatsSessionStore, defaults),
 # nats-direct (AddNatsSessionStore without its near cache: every load is one direct get).
 # usage: bench/Sessions/run.sh [--rounds N] [--duration 10s] [--connections 16] [--warmup 8s (per path)] [--modes "stock nats"]
@@ -23,6 +25,8 @@ done
 
 wrk="$("$root/scripts/install-wrk.sh")"
 nats_server="${NATS_SERVER:-$("$root/scripts/get-nats-server.sh")}"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of one process, in clock ticks
+hz="$(getconf CLK_TCK)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 dotnet build "$root/samples/Web" -c Release -v q -nologo >/dev/null
@@ -60,8 +64,10 @@ stop_app() { kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; a
 
 declare -A results
 echo "wrk $duration, $conns connections (one session each), $rounds rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+reversed="$(tr ' ' '\n' <<<"$modes" | sed '/^$/d' | tac | tr '\n' ' ')"
 for r in $(seq "$rounds"); do
-  for mode in $modes; do
+  order="$modes"; [ $((r % 2)) -eq 0 ] && order="$reversed"
+  for mode in $order; do
     start_app "$mode" "$r"
     # Log in one session per connection: the Set-Cookie of each first request, one cookie per line.
     export SESSION_COOKIES="$work/cookies-$mode-$r"
@@ -76,12 +82,18 @@ for r in $(seq "$rounds"); do
       "$wrk" -t "$conns" -c "$conns" -d "$warmup" -s "$here/session.lua" "$app_url" -- "/bench/$path" >/dev/null
     done
     for path in read write; do
-      out="$("$wrk" -t "$conns" -c "$conns" -d "$duration" -s "$here/session.lua" "$app_url" -- "/bench/$path")"
+      app0="$(cpu_ticks "$app_pid")" nats0="$(cpu_ticks "$nats_pid")"
+      # `times` in the subshell: user and system time of wrk itself (its last line), the load generator's share.
+      out="$("$wrk" -t "$conns" -c "$conns" -d "$duration" -s "$here/session.lua" "$app_url" -- "/bench/$path"; times)"
+      app1="$(cpu_ticks "$app_pid")" nats1="$(cpu_ticks "$nats_pid")"
       rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+      n="$(awk '/requests in/ {print $1}' <<<"$out")"
+      wrk_s="$(tail -n 1 <<<"$out" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } print t }')"
+      cpu="$(awk -v a=$((app1 - app0)) -v s=$((nats1 - nats0)) -v w="$wrk_s" -v n="$n" -v hz="$hz" 'BEGIN {printf "cpu/req: app %.0f us, nats-server %.0f us, wrk %.0f us", a / hz * 1e6 / n, s / hz * 1e6 / n, w * 1e6 / n}')"
       bad="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
       errors="$(grep -E '^ +Socket errors:' <<<"$out" || true)"
       results["$mode-$path"]+="$rps "
-      printf 'round %d %-11s %-5s %10s req/s  (non-2xx: %s%s)\n' "$r" "$mode" "$path" "$rps" "${bad:-0}" "${errors:+; $errors}"
+      printf 'round %d %-11s %-5s %10s req/s  %s  (non-2xx: %s%s)\n' "$r" "$mode" "$path" "$rps" "$cpu" "${bad:-0}" "${errors:+; $errors}"
     done
     [ "$mode" != stock ] && echo "  store statistics: $(curl -s "$app_url/api/stats")"
     stop_app

@@ -10,8 +10,8 @@ namespace CacheProvider.Sessions;
 /// <summary>
 /// One request's view of a session stored by <see cref="NatsSessionStore"/>. Loads the whole session with one KV
 /// read (none for a session key the request just created, or while the store's near cache holds it), keeps it in
-/// memory, and on commit writes it only when something changed; an unchanged session is rewritten only when less
-/// than one idle timeout of its stored TTL is left.
+/// memory, and on commit writes it only when something changed (setting a key to the bytes it already holds is no
+/// change); an unchanged session is rewritten only when less than one idle timeout of its stored TTL is left.
 /// </summary>
 /// <remarks>
 /// <para><b>Lost updates.</b> Every write carries the revision the request read (<c>Nats-Expected-Last-Subject-Sequence</c>).
@@ -110,8 +110,14 @@ internal sealed class NatsSession : ISession
         }
 
         var copy = (byte[])value.Clone();
-        _values[key] = copy;
+        // Kept as this request's change either way, so a commit that must re-apply after a race still sets it.
         _changes[key] = copy;
+        if (_values.TryGetValue(key, out var current) && current.AsSpan().SequenceEqual(value))
+        {
+            return; // the same bytes again: nothing to write for it
+        }
+
+        _values[key] = copy;
         _modified = true;
     }
 

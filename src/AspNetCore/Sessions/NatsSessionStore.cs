@@ -97,28 +97,48 @@ public sealed class NatsSessionStore : ISessionStore, IDisposable
 
     /// <summary>
     /// Sessions of this store that end, as they happen: idle timeout (the server's expiry marker) or removal, from any
-    /// node. Each call opens its own bucket watch, which runs until <paramref name="cancellationToken"/> is cancelled;
-    /// meant for a hosted service (sign the user out elsewhere, release what the session held, push to a UI).
-    /// Session keys that are not valid KV tokens are stored hashed and reported by that hash.
+    /// node. Runs until <paramref name="cancellationToken"/> is cancelled, or throws when the bucket watch fails (watch
+    /// again: changes in between may be missed); meant for a hosted service (sign the user out elsewhere, release what
+    /// the session held, push to a UI). With the near cache on, every call shares its bucket watch (the server sends
+    /// each change once per node); otherwise each call opens a watch of its own. Session keys that are not valid KV
+    /// tokens are stored hashed and reported by that hash.
     /// </summary>
     public async IAsyncEnumerable<SessionEnded> WatchEndedSessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (Near is { } near)
+        {
+            await foreach (var shared in near.WatchEndedAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return shared;
+            }
+
+            yield break;
+        }
+
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        var prefix = Options.KeyPrefix + ".";
-        var watcher = await bucket.StartWatchAsync([prefix + "*"], new KvWatchOptions { UpdatesOnly = true, HeadersOnly = true }, cancellationToken).ConfigureAwait(false);
+        var watcher = await bucket.StartWatchAsync([Options.KeyPrefix + ".*"], new KvWatchOptions { UpdatesOnly = true, HeadersOnly = true }, cancellationToken).ConfigureAwait(false);
         await using var watch = watcher.ConfigureAwait(false);
         await foreach (var entry in watcher.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (entry.IsValue || !entry.Key.StartsWith(prefix, StringComparison.Ordinal))
+            if (NoteEnded(entry) is { } ended)
             {
-                continue;
+                yield return ended;
             }
-
-            var sessionKey = entry.Key[prefix.Length..];
-            ForgetDeadline(entry.Key);
-            var reason = entry.MarkerReason == KvMarkerReason.Expired ? SessionEndReason.IdleTimeout : SessionEndReason.Removed;
-            yield return new SessionEnded(sessionKey, reason, entry.Revision, entry.Created);
         }
+    }
+
+    /// <summary>A watched change: the session it ended (and this node forgets its deadline), or null for a write.</summary>
+    internal SessionEnded? NoteEnded(KvEntry entry)
+    {
+        var prefix = Options.KeyPrefix;
+        if (entry.IsValue || entry.Key.Length <= prefix.Length + 1 || !entry.Key.StartsWith(prefix, StringComparison.Ordinal) || entry.Key[prefix.Length] != '.')
+        {
+            return null;
+        }
+
+        ForgetDeadline(entry.Key);
+        var reason = entry.MarkerReason == KvMarkerReason.Expired ? SessionEndReason.IdleTimeout : SessionEndReason.Removed;
+        return new SessionEnded(entry.Key[(prefix.Length + 1)..], reason, entry.Revision, entry.Created);
     }
 
     internal ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);

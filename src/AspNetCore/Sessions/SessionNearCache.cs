@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using CacheProvider.Caching.Internal;
 using CacheProvider.Nats;
 using CacheProvider.Nats.KeyValue;
@@ -9,7 +11,9 @@ namespace CacheProvider.Sessions;
 /// This node's copy of the sessions it recently read or wrote (the cache's <see cref="NearCache"/>), so a request
 /// whose session nobody changed reads it without a round trip. One bucket watch (updates only, headers only) drops a
 /// session as soon as any node writes, removes or the server expires it; the copy is served only while that watch is
-/// live, and any watch gap, error or disconnect empties it.
+/// live, and any watch gap, error or disconnect empties it. The same watch feeds
+/// <see cref="NatsSessionStore.WatchEndedSessionsAsync"/>: a second consumer would make the server deliver, and this
+/// node parse, every session write twice.
 /// </summary>
 /// <remarks>
 /// What this trades: a read on this node can miss a write another node made less than one watch delivery ago (the
@@ -18,11 +22,13 @@ namespace CacheProvider.Sessions;
 /// </remarks>
 internal sealed class SessionNearCache : IDisposable
 {
+    private const int EndedBacklog = 10_000;
     private readonly NearCache _near;
     private readonly NatsSessionStore _store;
     private readonly NatsConnection _connection;
     private readonly CancellationTokenSource _disposed = new();
     private readonly object _gate = new();
+    private readonly List<Channel<SessionEnded>> _endedSubscribers = []; // guarded by _gate
     private Task? _watchLoop;
 
     public SessionNearCache(NatsSessionStore store, NatsConnection connection, int maxEntries, int maxValueBytes)
@@ -35,6 +41,18 @@ internal sealed class SessionNearCache : IDisposable
 
     /// <summary>Whether the watch is live and copies are served.</summary>
     public bool Active => _near.Enabled;
+
+    /// <summary>Readers of <see cref="WatchEndedAsync"/> right now.</summary>
+    public int EndedReaders
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _endedSubscribers.Count;
+            }
+        }
+    }
 
     /// <summary>The copy of a session, when one is live; starts the watch on first use.</summary>
     public bool TryGet(string kvKey, long nowMs, out NearCache.Entry entry)
@@ -49,6 +67,37 @@ internal sealed class SessionNearCache : IDisposable
 
     public void Remove(string kvKey) => _near.Remove(kvKey);
 
+    /// <summary>
+    /// Ended sessions from this cache's watch (started here if no request has yet). A failure of the watch ends the
+    /// enumeration with that error, as a watch of its own would, since the next watch may miss events in between.
+    /// </summary>
+    public async IAsyncEnumerable<SessionEnded> WatchEndedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<SessionEnded>(new BoundedChannelOptions(EndedBacklog) { SingleReader = true, SingleWriter = true });
+        lock (_gate)
+        {
+            _endedSubscribers.Add(channel);
+        }
+
+        try
+        {
+            // After registering: a dispose either completed this channel already or is seen here.
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            EnsureWatchStarted();
+            await foreach (var ended in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return ended;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _endedSubscribers.Remove(channel);
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed.IsCancellationRequested)
@@ -59,6 +108,7 @@ internal sealed class SessionNearCache : IDisposable
         _disposed.Cancel();
         _connection.Disconnected -= OnDisconnected;
         _near.Disable();
+        CompleteSubscribers(null);
     }
 
     private void EnsureWatchStarted()
@@ -101,7 +151,19 @@ internal sealed class SessionNearCache : IDisposable
                 delay = TimeSpan.FromMilliseconds(100);
                 await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
                 {
+                    // Our own write arrives here too; at the revision we stored it drops nothing.
                     _near.Invalidate(entry.Key, entry.Revision);
+                    if (_store.NoteEnded(entry) is { } ended)
+                    {
+                        Publish(ended);
+                    }
+                }
+
+                if (!token.IsCancellationRequested)
+                {
+                    // The next watch starts from "now": whatever happened in between is unknown to copies and readers.
+                    _near.Disable();
+                    CompleteSubscribers(new NatsException($"The session watch of bucket '{_store.Options.Bucket}' ended; watch again."));
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -111,6 +173,7 @@ internal sealed class SessionNearCache : IDisposable
             catch (Exception ex) when (ex is NatsException or OperationCanceledException)
             {
                 _near.Disable();
+                CompleteSubscribers(ex);
                 _store.Logger.LogWarning(ex, "Session near-cache watch of {Bucket} failed; every request reads the server until it is back", _store.Options.Bucket);
                 try
                 {
@@ -123,6 +186,36 @@ internal sealed class SessionNearCache : IDisposable
 
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
+        }
+    }
+
+    private void Publish(SessionEnded ended)
+    {
+        lock (_gate)
+        {
+            for (var i = _endedSubscribers.Count - 1; i >= 0; i--)
+            {
+                if (!_endedSubscribers[i].Writer.TryWrite(ended))
+                {
+                    // Never wait here: that would stall the invalidations every request depends on.
+                    _endedSubscribers[i].Writer.TryComplete(new NatsException($"The ended-session reader of bucket '{_store.Options.Bucket}' fell {EndedBacklog} events behind; watch again."));
+                    _endedSubscribers.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    /// <summary>Ends every current reader: with <paramref name="error"/>, or normally on dispose.</summary>
+    private void CompleteSubscribers(Exception? error)
+    {
+        lock (_gate)
+        {
+            foreach (var subscriber in _endedSubscribers)
+            {
+                subscriber.Writer.TryComplete(error);
+            }
+
+            _endedSubscribers.Clear();
         }
     }
 

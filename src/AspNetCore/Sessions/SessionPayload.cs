@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -12,14 +11,10 @@ internal static class SessionPayload
 {
     private const byte Version = 1;
 
+    /// <summary>Serializes a session into one exactly sized array (measured first: no growing buffer, no final copy).</summary>
     public static byte[] Write(Guid id, IReadOnlyDictionary<string, byte[]> values)
     {
-        var writer = new ArrayBufferWriter<byte>(64);
-        var head = writer.GetSpan(21);
-        head[0] = Version;
-        id.TryWriteBytes(head.Slice(1, 16), bigEndian: true, out _);
-        BinaryPrimitives.WriteInt32BigEndian(head.Slice(17, 4), values.Count);
-        writer.Advance(21);
+        var size = 21;
         foreach (var (key, value) in values)
         {
             var keyBytes = Encoding.UTF8.GetByteCount(key);
@@ -28,15 +23,26 @@ internal static class SessionPayload
                 throw new ArgumentOutOfRangeException(nameof(values), "A session key is longer than 65535 bytes.");
             }
 
-            var span = writer.GetSpan(2 + keyBytes + 4 + value.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)keyBytes);
-            Encoding.UTF8.GetBytes(key, span.Slice(2, keyBytes));
-            BinaryPrimitives.WriteInt32BigEndian(span.Slice(2 + keyBytes, 4), value.Length);
-            value.CopyTo(span[(6 + keyBytes)..]);
-            writer.Advance(6 + keyBytes + value.Length);
+            size = checked(size + 6 + keyBytes + value.Length);
         }
 
-        return writer.WrittenSpan.ToArray();
+        var payload = new byte[size];
+        var span = payload.AsSpan();
+        span[0] = Version;
+        id.TryWriteBytes(span.Slice(1, 16), bigEndian: true, out _);
+        BinaryPrimitives.WriteInt32BigEndian(span.Slice(17, 4), values.Count);
+        var pos = 21;
+        foreach (var (key, value) in values)
+        {
+            var keyBytes = Encoding.UTF8.GetBytes(key, span[(pos + 2)..]);
+            BinaryPrimitives.WriteUInt16BigEndian(span[pos..], (ushort)keyBytes);
+            pos += 2 + keyBytes;
+            BinaryPrimitives.WriteInt32BigEndian(span[pos..], value.Length);
+            value.CopyTo(span[(pos + 4)..]);
+            pos += 4 + value.Length;
+        }
+
+        return payload;
     }
 
     /// <summary>Reads a payload; false when it is not one of ours (then the session starts empty).</summary>

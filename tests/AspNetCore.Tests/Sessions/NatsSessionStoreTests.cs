@@ -137,4 +137,64 @@ public sealed class NatsSessionStoreTests(ITestOutputHelper output) : IAsyncLife
         await later.LoadAsync();
         Assert.Empty(later.Keys);
     }
+
+    [Fact]
+    public async Task Setting_a_key_to_the_bytes_it_holds_writes_nothing()
+    {
+        var s = Open("k5", isNew: true);
+        s.SetString("user", "ada");
+        await s.CommitAsync();
+        var before = _store.Statistics;
+        var same = Open("k5");
+        await same.LoadAsync();
+        same.SetString("user", "ada");
+        await same.CommitAsync();
+        Assert.Equal(0, _store.Statistics.Writes - before.Writes);
+
+        var changed = Open("k5");
+        await changed.LoadAsync();
+        changed.SetString("user", "grace");
+        await changed.CommitAsync();
+        Assert.Equal(1, _store.Statistics.Writes - before.Writes);
+    }
+
+    [Fact]
+    public async Task Unchanged_set_still_wins_its_key_when_the_commit_re_applies_after_a_race()
+    {
+        var s = Open("k6", isNew: true);
+        s.SetString("a", "0");
+        await s.CommitAsync();
+        var one = Open("k6");
+        var two = Open("k6");
+        await one.LoadAsync();
+        await two.LoadAsync();
+        one.SetString("a", "1");
+        two.SetString("a", "0"); // what it read: no change by itself...
+        two.SetString("b", "2"); // ...but this one makes it commit, after "one", so its "a" is re-applied
+        await one.CommitAsync();
+        await two.CommitAsync();
+        var check = Open("k6");
+        await check.LoadAsync();
+        Assert.Equal(("0", "2"), (check.GetString("a"), check.GetString("b")));
+    }
+
+    [Fact]
+    public void Payload_round_trips_keys_and_values_of_any_size()
+    {
+        var id = Guid.NewGuid();
+        var values = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["empty"] = [],
+            ["ünïcødé ключ"] = Encoding.UTF8.GetBytes("value"),
+            [new string('k', 300)] = new byte[70_000],
+        };
+        var payload = SessionPayload.Write(id, values);
+        Assert.True(SessionPayload.TryRead(payload, out var readId, out var read));
+        Assert.Equal(id, readId);
+        Assert.Equal(values.Count, read.Count);
+        foreach (var (key, value) in values)
+        {
+            Assert.Equal(value, read[key]);
+        }
+    }
 }

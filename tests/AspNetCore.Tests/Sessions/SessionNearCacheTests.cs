@@ -135,4 +135,73 @@ public sealed class SessionNearCacheTests(ITestOutputHelper output) : IAsyncLife
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // stored TTL: 1 s × 1.5, rounded up to 2 s
         Assert.Null(await ReadAsync(_a, "n3", "v", idleSeconds: 1));
     }
+
+    [Fact]
+    public async Task Ended_sessions_are_reported_from_the_near_cache_watch_without_a_second_consumer()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var first = new List<SessionEnded>();
+        var second = new List<SessionEnded>();
+        async Task Collect(List<SessionEnded> seen)
+        {
+            await foreach (var e in _a.WatchEndedSessionsAsync(cts.Token))
+            {
+                lock (seen)
+                {
+                    seen.Add(e);
+                    if (seen.Count == 2)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+
+        var watching = Task.WhenAll(Task.Run(() => Collect(first)), Task.Run(() => Collect(second)));
+        await WaitActiveAsync(_a);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(_a.Near!.EndedReaders == 2)), "the readers never registered");
+
+        // Two readers and the near cache: still one consumer on the bucket's stream (node B has not started its watch).
+        var info = await new CacheProvider.Nats.KeyValue.KvContext(_connectionA).JetStream.GetStreamInfoAsync("KV_sessions");
+        Assert.Equal(1, info.State.ConsumerCount);
+
+        var idle = Open(_a, "e1", isNew: true, idleSeconds: 1);
+        idle.SetString("x", "1");
+        await idle.CommitAsync();
+        var gone = Open(_b, "e2", isNew: true);
+        gone.SetString("x", "1");
+        await gone.CommitAsync();
+        await _b.RemoveAsync("e2"); // another node ends it
+
+        await watching.WaitAsync(cts.Token);
+        foreach (var seen in new[] { first, second })
+        {
+            Assert.Contains(seen, e => e is { SessionKey: "e2", Reason: SessionEndReason.Removed });
+            Assert.Contains(seen, e => e is { SessionKey: "e1", Reason: SessionEndReason.IdleTimeout });
+        }
+    }
+
+    [Fact]
+    public async Task Own_write_keeps_the_copy_so_the_next_request_reads_nothing()
+    {
+        var s = Open(_a, "n4", isNew: true);
+        s.SetString("n", "0");
+        await s.CommitAsync();
+        await ReadAsync(_a, "n4", "n");
+        await WaitActiveAsync(_a);
+        await ReadAsync(_a, "n4", "n");
+        var before = _a.Statistics;
+        for (var i = 1; i <= 5; i++)
+        {
+            var w = Open(_a, "n4");
+            await w.LoadAsync();
+            w.SetString("n", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await w.CommitAsync();
+        }
+
+        await Task.Delay(300); // the watch delivers this node's own writes: at the revision it stored they drop nothing
+        Assert.Equal("5", await ReadAsync(_a, "n4", "n"));
+        var after = _a.Statistics;
+        Assert.Equal((0L, 5L, 6L), (after.Reads - before.Reads, after.Writes - before.Writes, after.LocalReads - before.LocalReads));
+    }
 }
