@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using System.Text;
 using CacheProvider.Caching.Internal;
 using CacheProvider.Nats;
@@ -41,6 +43,10 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private readonly CancellationTokenSource _disposed = new();
     private readonly byte[] _streamBytes;
     private readonly string _directPrefix;
+
+    // Set ids: unique per instance (random prefix) and per call (counter); only used with IdempotentWrites.
+    private readonly string _msgIdPrefix = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+    private long _msgIdCounter;
     private KvBucket? _bucket;
     private Task? _watchLoop;
 
@@ -230,6 +236,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         {
             Ttl = plan.ServerTtl,
             Headers = MetadataHeaders(plan.AbsoluteUnixMs, plan.SlidingMs, keyHeader),
+            MsgId = _options.IdempotentWrites ? NextMsgId() : null,
         }, token).ConfigureAwait(false);
         var nowMs = now.ToUnixTimeMilliseconds();
         var serverDeadline = plan.ServerTtl is { } ttl ? nowMs + (long)Math.Ceiling(ttl.TotalSeconds) * 1000 : 0;
@@ -242,6 +249,9 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         CacheMetrics.Set();
         CacheMetrics.Elapsed("set", start);
     }
+
+    private string NextMsgId() =>
+        string.Create(CultureInfo.InvariantCulture, $"{_msgIdPrefix}-{Interlocked.Increment(ref _msgIdCounter)}");
 
     private bool TryNear(string kvKey, out NearCache.Entry entry)
     {

@@ -51,6 +51,15 @@ public sealed class NatsDistributedCacheOptions
     /// <summary>Read from the stream leader (read-your-writes on replicated buckets) instead of any replica.</summary>
     public bool ReadFromLeader { get; set; }
 
+    /// <summary>
+    /// Give every <c>Set</c> a unique <c>Nats-Msg-Id</c>, so a Set whose acknowledgement was lost (a leader change, a
+    /// frozen or restarting server) is sent again and stored once, instead of failing with
+    /// <see cref="CacheProvider.Nats.JetStream.JetStreamWriteOutcomeUnknownException"/>. Off by default: the server keeps
+    /// one de-duplication entry per Set for the bucket's duplicate window (2 minutes unless the bucket sets one), which
+    /// costs memory at high write rates.
+    /// </summary>
+    public bool IdempotentWrites { get; set; }
+
     /// <summary>In-process near cache invalidated by a bucket watch. Off by default.</summary>
     public bool NearCacheEnabled { get; set; }
 

@@ -22,6 +22,13 @@ internal sealed class CacheHarness : IAsyncDisposable
         return c;
     }
 
+    /// <summary>Disposes <paramref name="connection"/> with the harness.</summary>
+    public NatsConnection Own(NatsConnection connection)
+    {
+        _owned.Add(connection);
+        return connection;
+    }
+
     public NatsDistributedCache Cache(Action<NatsDistributedCacheOptions>? configure = null, NatsConnection? connection = null)
     {
         var options = new NatsDistributedCacheOptions { Bucket = "cache", LimitMarkerTtl = TimeSpan.FromSeconds(1) };
