@@ -18,6 +18,7 @@ internal static class Program
     {
         var seconds = 5.0;
         var trials = 8;
+        string[]? only = null;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--seconds")
@@ -28,15 +29,37 @@ internal static class Program
             {
                 trials = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             }
+            else if (args[i] == "--only")
+            {
+                only = args[i + 1].Split(',');
+            }
         }
 
+        bool Runs(string section) => only is null || only.Contains(section);
         await using var server = await NatsServer.StartAsync();
-        foreach (var contenders in new[] { 1, 8, 64 })
+        if (Runs("contention"))
         {
-            await ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            foreach (var contenders in new[] { 1, 8, 64 })
+            {
+                await ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            }
         }
 
-        await TakeoverAsync(server.Url, trials).ConfigureAwait(false);
+        if (Runs("local"))
+        {
+            await LocalWaitersAsync(server.Url, 64, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+        }
+
+        if (Runs("takeover"))
+        {
+            await TakeoverAsync(server.Url, trials).ConfigureAwait(false);
+        }
+
+        if (Runs("presence"))
+        {
+            await PresenceBench.GetOnlineAsync(server.Url, 1000, 20).ConfigureAwait(false);
+        }
+
         return 0;
     }
 
@@ -66,6 +89,22 @@ internal static class Program
         {
             await c.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waiters in one process: one connection, one manager, all on the same lock.</summary>
+    private static async Task LocalWaitersAsync(string url, int waiters, TimeSpan duration)
+    {
+        await using var connection = new NatsConnection(new NatsOptions { Url = url, Name = "local" });
+        await connection.ConnectAsync().ConfigureAwait(false);
+        await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
+        var managers = Enumerable.Repeat(manager, waiters).ToList();
+        var name = $"bench-local-{waiters}";
+        await RunAsync(managers, name, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        var (cycles, latencies, elapsed) = await RunAsync(managers, name, duration).ConfigureAwait(false);
+        latencies.Sort();
+        Console.WriteLine(Invariant($"lock_{waiters}_waiters_one_manager_acquire_release_cycles_per_s: {cycles / elapsed.TotalSeconds:F0}"));
+        Console.WriteLine(Invariant($"lock_{waiters}_waiters_one_manager_acquire_latency_p50_ms: {Percentile(latencies, 50):F2}"));
+        Console.WriteLine(Invariant($"lock_{waiters}_waiters_one_manager_acquire_latency_p99_ms: {Percentile(latencies, 99):F2}"));
     }
 
     private static async Task<(long Cycles, List<double> Latencies, TimeSpan Elapsed)> RunAsync(List<LeaseManager> managers, string name, TimeSpan duration)

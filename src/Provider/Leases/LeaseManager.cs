@@ -11,7 +11,8 @@ namespace CacheProvider.Leases;
 /// <summary>
 /// Leased locks on NATS KV: acquire = create with TTL, renew = compare-and-set with TTL, release = compare-and-set
 /// purge with a self-removing tombstone. A holder that dies stops renewing and the lock frees itself after its TTL;
-/// waiters learn of it from the server's expiry marker. Thread-safe; one instance per application is enough.
+/// waiters learn of it from the server's expiry marker. Waiters for one name in one manager queue locally in
+/// arrival order and only the first of them watches the key. Thread-safe; one instance per application is enough.
 /// Disposing releases every lease it still holds.
 /// </summary>
 public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
@@ -65,7 +66,10 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
         await AcquireCoreAsync(name, timeout, ttl, cancellationToken).ConfigureAwait(false)
         ?? throw new TimeoutException($"Lock '{name}' was not free within {timeout}");
 
-    /// <summary>One create attempt, then (unless <paramref name="timeout"/> is zero) waiting; null on timeout.</summary>
+    /// <summary>
+    /// One create attempt (skipped when local waiters are already queued), then (unless <paramref name="timeout"/> is
+    /// zero) waiting in the local queue; null on timeout.
+    /// </summary>
     private async Task<Lease?> AcquireCoreAsync(string name, TimeSpan timeout, TimeSpan? ttl, CancellationToken cancellationToken)
     {
         var key = PatternKeyCodec.Join(_options.KeyPrefix, PatternKeyCodec.Encode(name, allowDots: true, nameof(name)));
@@ -78,22 +82,49 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var bucket = await _bucket.GetAsync(cancellationToken).ConfigureAwait(false);
         var attempt = new Attempt(this, bucket, name, key, leaseTtl);
-        var first = await attempt.TryCreateAsync(cancellationToken).ConfigureAwait(false);
-        if (first.Lease is not null || timeout == TimeSpan.Zero)
+
+        // With local waiters already queued for this name a waiting call joins them instead of overtaking them: a
+        // create of its own would race the head waiter's hand-over (measured: more round trips, worse p99).
+        var joinQueue = timeout != TimeSpan.Zero && HasLocalWaiters(key);
+        var first = default(CreateResult);
+        if (!joinQueue)
         {
-            return first.Lease;
+            first = await attempt.TryCreateAsync(cancellationToken).ConfigureAwait(false);
+            if (first.Lease is not null || timeout == TimeSpan.Zero)
+            {
+                return first.Lease;
+            }
         }
 
         using var timeoutCts = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        var gate = EnterQueue(key);
         try
         {
-            return await attempt.WaitAndCreateAsync(first, linked.Token).ConfigureAwait(false);
+            // Local waiters of one name take turns in arrival order; only the head runs a watch on the server.
+            var turn = gate.Turn.WaitAsync(linked.Token);
+            var queued = !turn.IsCompleted;
+            await turn.ConfigureAwait(false);
+            try
+            {
+                // A waiter before us may have taken and already released the lock: look again before watching. Without
+                // one ahead of us the first attempt is still fresh.
+                var current = queued || joinQueue ? await attempt.TryCreateAsync(linked.Token).ConfigureAwait(false) : first;
+                return current.Lease ?? await attempt.WaitAndCreateAsync(current, linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Turn.Release();
+            }
         }
         catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _logger.LogDebug("Lock {Name} still taken after {Timeout}", name, timeout);
             return null;
+        }
+        finally
+        {
+            LeaveQueue(key, gate);
         }
     }
 

@@ -94,21 +94,14 @@ public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
     {
         var filter = GroupKey(group) + ".*";
         var bucket = await _bucket.GetAsync(cancellationToken).ConfigureAwait(false);
-        var reads = new List<Task<KvEntry?>>();
-        await foreach (var key in bucket.KeysAsync(filter, cancellationToken).ConfigureAwait(false))
-        {
-            reads.Add(bucket.GetAsync(key, KvReadMode.Direct, cancellationToken).AsTask());
-        }
 
-        var entries = await Task.WhenAll(reads).ConfigureAwait(false);
-        var members = new List<PresenceMember>(entries.Length);
-        foreach (var entry in entries)
+        // One multi_last batch for the whole group instead of a key listing plus one read per member.
+        var entries = await bucket.GetValuesAsync(filter, cancellationToken).ConfigureAwait(false);
+        var members = new List<PresenceMember>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
         {
-            // Gone between listing and reading: offline.
-            if (entry is not null)
-            {
-                members.Add(new PresenceMember { Group = group, Member = MemberOf(entry.Key), LastSeen = entry.Created, ExpiresAt = entry.ExpiresAt, Info = entry.Value });
-            }
+            var entry = entries[i];
+            members.Add(new PresenceMember { Group = group, Member = MemberOf(entry.Key), LastSeen = entry.Created, ExpiresAt = entry.ExpiresAt, Info = entry.Value });
         }
 
         return members;
