@@ -102,6 +102,19 @@ public sealed record StreamSource
 
     /// <summary>JetStream domain/API prefix of the origin, when it is elsewhere.</summary>
     [JsonPropertyName("external")] public ExternalStream? External { get; init; }
+
+    /// <summary>Subject rewrites applied to sourced messages (server 2.10+); not allowed on a mirror's source.</summary>
+    [JsonPropertyName("subject_transforms")] public IReadOnlyList<SubjectTransform>? SubjectTransforms { get; init; }
+}
+
+/// <summary>A subject rewrite: messages matching <see cref="Source"/> are stored under <see cref="Destination"/>.</summary>
+public sealed record SubjectTransform
+{
+    /// <summary>Subject filter to rewrite, e.g. <c>$KV.origin.&gt;</c>.</summary>
+    [JsonPropertyName("src")] public required string Source { get; init; }
+
+    /// <summary>Destination pattern, e.g. <c>$KV.copy.&gt;</c>.</summary>
+    [JsonPropertyName("dest")] public required string Destination { get; init; }
 }
 
 /// <summary>Where to find an origin stream in another domain or account.</summary>

@@ -183,18 +183,25 @@ public sealed class KvContext
             AllowMsgTtl = wantsTtl,
             SubjectDeleteMarkerTtl = config.LimitMarkerTtl,
             MirrorDirect = isMirror,
-            Mirror = config.Mirror is { } m ? ToSource(m) : null,
-            Sources = config.Sources is { Count: > 0 } s ? s.Select(ToSource).ToList() : null,
+            Mirror = config.Mirror is { } m ? ToSource(m, into: null) : null,
+            Sources = config.Sources is { Count: > 0 } s ? s.Select(source => ToSource(source, into: config.Bucket)).ToList() : null,
         };
     }
 
-    private static StreamSource ToSource(KvMirror m)
+    /// <summary>
+    /// A mirror keeps the origin's subjects (reads go through the origin's name); a source's keys are rewritten into
+    /// this bucket's subjects, or they would be stored where no key of this bucket can reach them.
+    /// </summary>
+    private static StreamSource ToSource(KvMirror m, string? into)
     {
         KvNames.ValidateBucket(m.Bucket, nameof(m));
         return new StreamSource
         {
             Name = StreamName(m.Bucket),
             External = m.Domain is null ? null : new ExternalStream { Api = $"$JS.{m.Domain}.API" },
+            SubjectTransforms = into is null || into == m.Bucket
+                ? null
+                : [new SubjectTransform { Source = $"$KV.{m.Bucket}.>", Destination = $"$KV.{into}.>" }],
         };
     }
 }
