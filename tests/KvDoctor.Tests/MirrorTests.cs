@@ -52,7 +52,7 @@ public sealed class MirrorTests(ITestOutputHelper output)
         await using var nats = new NatsConnection(server.Url);
         var kv = new KvContext(nats);
         var origin = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
-        await origin.PutAsync("s1", "v"u8.ToArray(), TimeSpan.FromSeconds(1));
+        await origin.PutAsync("s1", "v"u8.ToArray(), TimeSpan.FromSeconds(2));
 
         var (code, text, _) = await Doctor.RunAsync(output, ["mirror", "add", "sessions", "sessions-copy", "-s", server.Url]);
         Assert.Equal(ExitCodes.Ok, code);
@@ -63,13 +63,21 @@ public sealed class MirrorTests(ITestOutputHelper output)
         Assert.Equal("sessions", status.MirrorOrigin);
         Assert.Empty(AuditFixTests.Findings((await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url])).Out));
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await kv.GetStatusAsync("sessions-copy")).Values != 0 && DateTime.UtcNow < deadline)
+        // The mirror first copies the entry (and later the origin's expiry marker); then every copy expires on its own.
+        // Waiting for "empty" alone could pass before the mirror copied anything.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var copied = false;
+        ulong messages;
+        do
         {
-            await Task.Delay(250);
+            messages = (await kv.GetStatusAsync("sessions-copy")).Messages;
+            copied |= messages > 0;
+            await Task.Delay(100);
         }
+        while ((!copied || messages != 0) && DateTime.UtcNow < deadline);
 
-        Assert.Equal(0UL, (await kv.GetStatusAsync("sessions-copy")).Values);
+        Assert.True(copied, "the mirror never copied the origin's entry");
+        Assert.Equal(0UL, messages);
         Assert.Equal(ExitCodes.Usage, (await Doctor.RunAsync(output, ["mirror", "add", "nope", "x", "-s", server.Url])).Code);
     }
 
