@@ -10,65 +10,33 @@ namespace CacheProvider.Nats.Tests.Core;
 /// Injection happens between forwarded chunks (under the same lock), so it never splits a server frame that
 /// arrived in one read; tests inject while the connection is idle to be sure of that.
 /// </summary>
-internal sealed class FaultProxy : IAsyncDisposable
+internal sealed class FaultProxy : LoopbackTcpServer
 {
-    private readonly TcpListener _listener;
     private readonly int _upstreamPort;
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<int, Pair> _pairs = new();
-    private readonly ConcurrentBag<Task> _tasks = [];
-    private readonly Task _accept;
-    private int _connections;
 
     public FaultProxy(int upstreamPort)
     {
         _upstreamPort = upstreamPort;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accept = AcceptLoopAsync();
+        StartAccepting();
     }
-
-    public int Port { get; }
-
-    /// <summary>Client connections accepted so far (each reconnect adds one).</summary>
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Writes <paramref name="bytes"/> to every open client connection as if the server had sent them.</summary>
     public async Task InjectToClientsAsync(byte[] bytes)
     {
         foreach (var pair in _pairs.Values)
         {
-            await pair.WriteToClientAsync(bytes, _stop.Token);
+            await pair.WriteToClientAsync(bytes, Stopping);
         }
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var id = Interlocked.Increment(ref _connections);
-            _tasks.Add(Task.Run(() => ServeAsync(id, client)));
-        }
-    }
-
-    private async Task ServeAsync(int id, TcpClient client)
+    protected override async Task ServeAsync(TcpClient client, int id)
     {
         using var upstream = new TcpClient();
         using var accepted = client;
         try
         {
-            await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort, _stop.Token);
+            await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort, Stopping);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
@@ -98,28 +66,18 @@ internal sealed class FaultProxy : IAsyncDisposable
         {
             while (true)
             {
-                var n = await from.ReadAsync(buffer, _stop.Token);
+                var n = await from.ReadAsync(buffer, Stopping);
                 if (n == 0)
                 {
                     return;
                 }
 
-                await write(buffer.AsMemory(0, n), _stop.Token);
+                await write(buffer.AsMemory(0, n), Stopping);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _accept;
-        await Task.WhenAll(_tasks);
-        _listener.Dispose();
-        _stop.Dispose();
     }
 
     private sealed class Pair(NetworkStream toClient) : IDisposable

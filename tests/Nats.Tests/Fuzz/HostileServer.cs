@@ -14,17 +14,12 @@ namespace CacheProvider.Nats.Tests.Fuzz;
 /// cause); a client that is still waiting for bytes that never come is cut off by the server instead. Each
 /// connection is one round, so the number of connections counts reconnects.
 /// </summary>
-internal sealed class HostileServer : IAsyncDisposable
+internal sealed class HostileServer : LoopbackTcpServer
 {
     private static readonly TimeSpan HandshakeLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DropWait = TimeSpan.FromMilliseconds(500);
 
-    private readonly TcpListener _listener;
     private readonly Func<int, long, byte[]> _buildRound;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<Task> _handlers = [];
-    private readonly Task _accept;
-    private int _connections;
     private int _clientDrops;
     private int _serverCuts;
     private int _roundsSent;
@@ -33,15 +28,8 @@ internal sealed class HostileServer : IAsyncDisposable
     public HostileServer(Func<int, long, byte[]> buildRound)
     {
         _buildRound = buildRound;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accept = AcceptLoopAsync();
+        StartAccepting();
     }
-
-    public int Port { get; }
-
-    public int Connections => Volatile.Read(ref _connections);
 
     public int RoundsSent => Volatile.Read(ref _roundsSent);
 
@@ -54,26 +42,7 @@ internal sealed class HostileServer : IAsyncDisposable
     /// <summary>Failures of the harness itself (not of the client); the test asserts there are none.</summary>
     public ConcurrentQueue<Exception> Faults { get; } = new();
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var round = Interlocked.Increment(ref _connections) - 1;
-            _handlers.Add(Task.Run(() => ServeAsync(client, round)));
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client, int round)
+    protected override async Task ServeAsync(TcpClient client, int round)
     {
         using var _ = client;
         using var writeLock = new SemaphoreSlim(1, 1);
@@ -86,9 +55,9 @@ internal sealed class HostileServer : IAsyncDisposable
             await WriteAsync(stream, writeLock, Encoding.ASCII.GetBytes(info));
             var reading = ReadClientAsync(stream, writeLock, sid, pinged);
             var ready = Task.WhenAll(sid.Task, pinged.Task);
-            if (await Task.WhenAny(ready, reading, Task.Delay(HandshakeLimit, _stop.Token)) != ready)
+            if (await Task.WhenAny(ready, reading, Task.Delay(HandshakeLimit, Stopping)) != ready)
             {
-                if (!_stop.IsCancellationRequested)
+                if (!Stopping.IsCancellationRequested)
                 {
                     Faults.Enqueue(new TimeoutException($"round {round}: the client did not finish the handshake and subscribe"));
                 }
@@ -116,7 +85,7 @@ internal sealed class HostileServer : IAsyncDisposable
                 // The client hung up mid-round: it found garbage early.
             }
 
-            if (await Task.WhenAny(reading, Task.Delay(DropWait, _stop.Token)) == reading)
+            if (await Task.WhenAny(reading, Task.Delay(DropWait, Stopping)) == reading)
             {
                 Interlocked.Increment(ref _clientDrops);
             }
@@ -143,7 +112,7 @@ internal sealed class HostileServer : IAsyncDisposable
         {
             while (true)
             {
-                var result = await reader.ReadAsync(_stop.Token);
+                var result = await reader.ReadAsync(Stopping);
                 var buffer = result.Buffer;
                 while (buffer.PositionOf((byte)'\n') is { } lf)
                 {
@@ -188,15 +157,5 @@ internal sealed class HostileServer : IAsyncDisposable
         {
             writeLock.Release();
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _accept;
-        await Task.WhenAll(_handlers);
-        _listener.Dispose();
-        _stop.Dispose();
     }
 }
