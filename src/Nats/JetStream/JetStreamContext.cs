@@ -117,23 +117,54 @@ public sealed class JetStreamContext
     /// <exception cref="NatsNoRespondersException">No stream holds the subject (still, after the retry budget).</exception>
     public async ValueTask<PubAck> PublishAsync(string subject, ReadOnlyMemory<byte> payload, NatsHeaders? headers = null, CancellationToken cancellationToken = default)
     {
-        var start = TimeProvider.System.GetTimestamp();
+        var r = await PublishWithRetryAsync(subject, new ReadOnlySequence<byte>(payload), headers,
+            new WriteRetry(WriteRetryBudget, Repeatable: false, Idempotent: false, ReportUnknown: false), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return new PubAck { Stream = r.Stream, Seq = r.Seq, Duplicate = r.Duplicate };
+    }
+
+    /// <summary>
+    /// The one write loop: publishes and repeats what <paramref name="retry"/> allows while its budget lasts. A write
+    /// that certainly reached no stream (no responders, 503) is always safe to repeat — right after an election the new
+    /// leader's interest in the subjects may not have reached this server yet. One that got no reply may have been
+    /// stored, so it is repeated only when that cannot store it twice.
+    /// </summary>
+    internal async ValueTask<PubAckResponse> PublishWithRetryAsync(string subject, ReadOnlySequence<byte> payload, NatsHeaders? headers, WriteRetry retry, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var start = time.GetTimestamp();
         var backoff = JetStreamRetry.FirstBackoff;
+        var attempts = 0;
+        var outcomeUnknown = false;
         while (true)
         {
+            attempts++;
+            Exception failure;
             try
             {
-                var r = await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
-                    subject, headers, new ReadOnlySequence<byte>(payload), new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
-                return new PubAck { Stream = r.Stream, Seq = r.Seq, Duplicate = r.Duplicate };
+                return await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
+                    subject, headers, payload, new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (JetStreamRetry.IsNotDelivered(ex) && TimeProvider.System.GetElapsedTime(start) + backoff < WriteRetryBudget)
+            catch (JetStreamApiException ex) when (ex.IsWrongLastSequence && outcomeUnknown && !retry.Idempotent)
             {
-                // Right after a leader election the new leader's interest in the subjects may not have reached this
-                // server yet: nothing was stored, so sending again is safe.
+                // An earlier unacknowledged attempt may be the write that moved the subject on.
+                throw new JetStreamWriteOutcomeUnknownException(subject, attempts, ex);
+            }
+            catch (Exception ex) when (JetStreamRetry.IsNotDelivered(ex) || JetStreamRetry.IsNoReply(ex))
+            {
+                failure = ex;
+                outcomeUnknown |= JetStreamRetry.IsNoReply(ex);
             }
 
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            if ((outcomeUnknown && !retry.Repeatable) || time.GetElapsedTime(start) + backoff >= retry.Budget)
+            {
+                if (outcomeUnknown && retry.ReportUnknown)
+                {
+                    throw new JetStreamWriteOutcomeUnknownException(subject, attempts, failure);
+                }
+
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+
+            await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
             backoff = JetStreamRetry.Next(backoff);
         }
     }

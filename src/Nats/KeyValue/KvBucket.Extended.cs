@@ -69,58 +69,27 @@ public sealed partial class KvBucket
     }
 
     /// <summary>
-    /// Publishes and classifies the result: an acknowledgement is committed; a JetStream error is rejected (wrong
-    /// revision as <see cref="KvWrongRevisionException"/>); no acknowledgement is unknown
-    /// (<see cref="JetStreamWriteOutcomeUnknownException"/>). Not-delivered failures are always retried; unknown ones
-    /// only when a repeat cannot apply twice (message id or expected revision).
+    /// Publishes with the write retry rules of <see cref="JetStreamContext"/>: not-delivered failures are always
+    /// retried, unknown outcomes only when a repeat cannot apply twice (message id or expected revision), and an
+    /// unacknowledged write ends in <see cref="JetStreamWriteOutcomeUnknownException"/>; a wrong revision is
+    /// <see cref="KvWrongRevisionException"/>.
     /// </summary>
     private async ValueTask<ulong> PublishWithRetryAsync(string key, ReadOnlySequence<byte> value, NatsHeaders headers, KvPutOptions options, CancellationToken cancellationToken)
     {
-        var subject = _writePrefix + key;
-        var repeatable = options.MsgId is not null || options.ExpectedRevision is not null;
-        var start = TimeProvider.GetTimestamp();
-        var backoff = TimeSpan.FromMilliseconds(50);
-        var attempts = 0;
-        var outcomeUnknown = false;
-        while (true)
+        var retry = new WriteRetry(
+            options.RetryBudget,
+            Repeatable: options.MsgId is not null || options.ExpectedRevision is not null,
+            Idempotent: options.MsgId is not null,
+            ReportUnknown: true);
+        try
         {
-            attempts++;
-            Exception failure;
-            try
-            {
-                var ack = await Connection.RequestAsync<PubAckResponse, JsonReplyParser<PubAckResponse>>(
-                    subject, headers.Count == 0 ? null : headers, value, new(JetStreamJson.Default.PubAckResponse), null, cancellationToken).ConfigureAwait(false);
-                return ack.Seq;
-            }
-            catch (JetStreamApiException ex) when (ex.IsWrongLastSequence && options.ExpectedRevision is { } rev)
-            {
-                if (outcomeUnknown && options.MsgId is null)
-                {
-                    // An earlier unacknowledged attempt may be the write that moved the key on.
-                    throw new JetStreamWriteOutcomeUnknownException(subject, attempts, ex);
-                }
-
-                throw new KvWrongRevisionException(Bucket, key, rev, ex);
-            }
-            catch (Exception ex) when (JetStreamRetry.IsNotDelivered(ex) || JetStreamRetry.IsNoReply(ex))
-            {
-                failure = ex;
-                outcomeUnknown |= JetStreamRetry.IsNoReply(ex);
-            }
-
-            var mayRepeat = !outcomeUnknown || repeatable;
-            if (!mayRepeat || TimeProvider.GetElapsedTime(start) + backoff >= options.RetryBudget)
-            {
-                if (outcomeUnknown)
-                {
-                    throw new JetStreamWriteOutcomeUnknownException(subject, attempts, failure);
-                }
-
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-            }
-
-            await Task.Delay(backoff, TimeProvider, cancellationToken).ConfigureAwait(false);
-            backoff = JetStreamRetry.Next(backoff);
+            var ack = await _context.JetStream.PublishWithRetryAsync(
+                _writePrefix + key, value, headers.Count == 0 ? null : headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false);
+            return ack.Seq;
+        }
+        catch (JetStreamApiException ex) when (ex.IsWrongLastSequence && options.ExpectedRevision is { } rev)
+        {
+            throw new KvWrongRevisionException(Bucket, key, rev, ex);
         }
     }
 }

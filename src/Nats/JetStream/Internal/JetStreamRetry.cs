@@ -52,3 +52,11 @@ internal static class JetStreamRetry
     /// <summary>Exponential backoff step, capped.</summary>
     public static TimeSpan Next(TimeSpan backoff) => backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
 }
+
+/// <summary>What a write may repeat: <see cref="Budget"/> bounds all repeats.</summary>
+/// <param name="Budget">How long repeats may go on.</param>
+/// <param name="Repeatable">A repeat after an unknown outcome cannot store twice (message id or expected last sequence).</param>
+/// <param name="Idempotent">The write carries a message id: the stream answers a repeat with the stored copy's ack.</param>
+/// <param name="ReportUnknown">An unacknowledged write ends in <see cref="JetStreamWriteOutcomeUnknownException"/> rather than the raw timeout.</param>
+internal readonly record struct WriteRetry(TimeSpan Budget, bool Repeatable, bool Idempotent, bool ReportUnknown);
+
