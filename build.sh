@@ -10,6 +10,10 @@ setup() {
   NATS_SERVER="$(scripts/get-nats-server.sh)"
   export NATS_SERVER
   echo "nats-server: $NATS_SERVER ($("$NATS_SERVER" --version))" >&2
+  # Redis 8: the peer of the RedisCache / Orleans Redis benchmarks and comparison tests.
+  REDIS_SERVER="$(scripts/get-redis-server.sh)"
+  export REDIS_SERVER
+  echo "redis-server: $REDIS_SERVER ($("$REDIS_SERVER" --version | cut -d' ' -f1-3))" >&2
   if [ -f js/package.json ]; then scripts/install-node-deps.sh >&2; fi
   # Headless Chromium for the browser test (Debian package). Without it only that test fails, loudly.
   if CHROMIUM="$(scripts/install-chromium.sh)"; then export CHROMIUM; else echo "setup: no Chromium; the browser test will fail" >&2; fi

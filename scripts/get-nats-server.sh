@@ -24,31 +24,14 @@ pick "$tools/nats-server/usr/sbin/nats-server"
 if command -v nats-server >/dev/null 2>&1; then pick "$(command -v nats-server)"; fi
 
 echo "Fetching nats-server from Debian testing/sid into $tools (private apt state, no system change)..." >&2
-apt_dir="$tools/apt"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc/preferences.d" "$tools/download"
-arch="$(dpkg --print-architecture)"
-cat >"$apt_dir/etc/sources.list" <<SRC
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian forky main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
-SRC
-: >"$apt_dir/status"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
-  -o "Dir::Etc::SourceParts=-"
-  -o "Dir::Etc::Preferences=$apt_dir/etc/preferences"
-  -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
-  -o "Dir::State=$apt_dir"
-  -o "Dir::State::Lists=$apt_dir/lists"
-  -o "Dir::State::status=$apt_dir/status"
-  -o "Dir::Cache=$apt_dir/cache"
-  -o "APT::Architecture=$arch"
-  -o "Debug::NoLocking=1"
-)
-if ! apt-get "${apt_opts[@]}" -qq update >&2; then
+# shellcheck source=debian-testing-apt.sh
+. "$root/scripts/debian-testing-apt.sh"
+if ! testing_apt_init "$tools"; then
   echo "error: could not read Debian testing/sid package lists; set NATS_SERVER to a nats-server >= $min" >&2
   exit 1
 fi
-( cd "$tools/download" && rm -f nats-server_*.deb && apt-get -o APT::Sandbox::User=root "${apt_opts[@]}" -qq download nats-server >&2 ) || {
+rm -f "$tools"/download/nats-server_*.deb
+testing_download "$tools/download" nats-server || {
   echo "error: could not download the nats-server package; set NATS_SERVER to a nats-server >= $min" >&2
   exit 1
 }

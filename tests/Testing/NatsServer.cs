@@ -264,7 +264,7 @@ public sealed partial class NatsServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process?.Dispose();
         _process = process;
-        Tracker.Add(process);
+        ProcessTracker.Add(process);
         await WaitReadyAsync(process).ConfigureAwait(false);
     }
 
@@ -335,39 +335,4 @@ public sealed partial class NatsServer : IAsyncDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
-
-    /// <summary>Kills servers a crashed test left behind when the test process exits.</summary>
-    private static class Tracker
-    {
-        private static readonly List<Process> Processes = [];
-
-        static Tracker() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            lock (Processes)
-            {
-                foreach (var p in Processes)
-                {
-                    try
-                    {
-                        if (!p.HasExited)
-                        {
-                            p.Kill();
-                        }
-                    }
-                    catch (InvalidOperationException)
-                    {
-                    }
-                }
-            }
-        };
-
-        public static void Add(Process p)
-        {
-            lock (Processes)
-            {
-                Processes.RemoveAll(x => { try { return x.HasExited; } catch (InvalidOperationException) { return true; } });
-                Processes.Add(p);
-            }
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace CacheProvider.Testing;
 
@@ -25,29 +24,5 @@ public static class NatsServerLocator
         }
     }
 
-    private static string Locate()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable("NATS_SERVER");
-        if (!string.IsNullOrEmpty(fromEnv) && File.Exists(fromEnv))
-        {
-            return fromEnv;
-        }
-
-        var script = System.IO.Path.Combine(RepositoryRoot, "scripts", "get-nats-server.sh");
-        var psi = new ProcessStartInfo("bash", [script])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd().Trim();
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0 || !File.Exists(output))
-        {
-            throw new InvalidOperationException($"No nats-server available: {error}");
-        }
-
-        return output;
-    }
+    private static string Locate() => ToolLocator.Locate("NATS_SERVER", "get-nats-server.sh", "nats-server");
 }
