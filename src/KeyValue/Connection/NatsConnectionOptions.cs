@@ -1,0 +1,129 @@
+using System.ComponentModel.DataAnnotations;
+using NATS.Client.Core;
+
+namespace CacheProvider.Connection;
+
+/// <summary>
+/// Bindable settings of the shared NATS.Net connection (the <c>Nats</c> configuration section), used only when the app
+/// registered no <see cref="INatsConnection"/> of its own. Secrets (password, token, seeds, credentials) are never
+/// logged; never log the <see cref="NatsOpts"/> built from them either (its <c>ToString()</c> prints them).
+/// </summary>
+public sealed class NatsConnectionOptions
+{
+    /// <summary>Seed server URLs, comma separated (<c>nats://</c>, <c>tls://</c>, <c>ws://</c>, <c>wss://</c>).</summary>
+    [Required]
+    public string Url { get; set; } = "nats://127.0.0.1:4222";
+
+    /// <summary>Client name shown in server monitoring.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>User name.</summary>
+    public string? User { get; set; }
+
+    /// <summary>Password.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Token.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>A file holding the user's NKey seed (<c>SU…</c>): NKey authentication.</summary>
+    public string? NKeySeedFile { get; set; }
+
+    /// <summary>A <c>.creds</c> file (user JWT and NKey seed): decentralised JWT authentication.</summary>
+    public string? CredsFile { get; set; }
+
+    /// <summary>PEM file with the CA that signs the server certificate.</summary>
+    public string? TlsCaFile { get; set; }
+
+    /// <summary>PEM client certificate for mutual TLS.</summary>
+    public string? TlsCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/>.</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>Start TLS before the server's INFO (servers configured with <c>handshake_first</c>).</summary>
+    public bool TlsFirst { get; set; }
+
+    /// <summary>Accept any server certificate: local development only.</summary>
+    public bool TlsInsecureSkipVerify { get; set; }
+
+    /// <summary>Timeout of one request to the server.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Timeout of one connection attempt.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Applies these settings to <paramref name="opts"/> (e.g. <see cref="NatsOpts.Default"/>).</summary>
+    /// <exception cref="ArgumentException">Contradicting settings, such as two authentication methods.</exception>
+    public NatsOpts ApplyTo(NatsOpts opts)
+    {
+        ArgumentNullException.ThrowIfNull(opts);
+        Validate();
+        var tls = opts.TlsOpts;
+        if (TlsCaFile is not null || TlsCertFile is not null || TlsFirst || TlsInsecureSkipVerify)
+        {
+            tls = tls with
+            {
+                CaFile = TlsCaFile ?? tls.CaFile,
+                CertFile = TlsCertFile ?? tls.CertFile,
+                KeyFile = TlsKeyFile ?? tls.KeyFile,
+                InsecureSkipVerify = TlsInsecureSkipVerify || tls.InsecureSkipVerify,
+                Mode = TlsFirst ? TlsMode.Implicit : tls.Mode,
+            };
+        }
+
+        var auth = opts.AuthOpts with
+        {
+            Username = User ?? opts.AuthOpts.Username,
+            Password = Password ?? opts.AuthOpts.Password,
+            Token = Token ?? opts.AuthOpts.Token,
+            NKeyFile = NKeySeedFile ?? opts.AuthOpts.NKeyFile,
+            CredsFile = CredsFile ?? opts.AuthOpts.CredsFile,
+        };
+        return opts with
+        {
+            Url = Url,
+            Name = Name ?? opts.Name,
+            AuthOpts = auth,
+            TlsOpts = tls,
+            RequestTimeout = RequestTimeout,
+            ConnectTimeout = ConnectTimeout,
+        };
+    }
+
+    /// <summary>Checks the settings; the message names the setting, never a secret.</summary>
+    /// <exception cref="ArgumentException">Invalid or contradicting settings.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Url))
+        {
+            throw new ArgumentException("Nats:Url is required", nameof(Url));
+        }
+
+        var methods = (User is not null || Password is not null ? 1 : 0) + (Token is not null ? 1 : 0) + (NKeySeedFile is not null ? 1 : 0) + (CredsFile is not null ? 1 : 0);
+        if (methods > 1)
+        {
+            throw new ArgumentException("Nats: give one authentication method (User/Password, Token, NKeySeedFile or CredsFile), not several");
+        }
+
+        if ((User is null) != (Password is null))
+        {
+            throw new ArgumentException("Nats: User and Password go together");
+        }
+
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("Nats: TlsCertFile and TlsKeyFile go together (mutual TLS)");
+        }
+
+        foreach (var (name, path) in new[] { ("NKeySeedFile", NKeySeedFile), ("CredsFile", CredsFile), ("TlsCaFile", TlsCaFile), ("TlsCertFile", TlsCertFile), ("TlsKeyFile", TlsKeyFile) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                throw new ArgumentException($"Nats:{name} names a file that does not exist: {path}");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace CacheProvider.KeyValue.Internal;
+
+/// <summary>err_code values the KV layer acts on.</summary>
+internal static class ErrCodes
+{
+    public const int WrongLastSequence = 10071;
+    public const int WrongLastSubjectSequence = 10164;
+    public const int DuplicateMsgIdInProcess = 10158;
+    public const int NoMessageFound = 10037;
+    public const int StreamNotFound = 10059;
+    public const int StreamNameInUse = 10058;
+    public const int BadRequest = 10003;
+    public const int InvalidJson = 10025;
+    public const int ClusterNotAvailable = 10008;
+
+    public static bool IsWrongLastSequence(this NatsJSApiException ex) =>
+        ex.Error.ErrCode is WrongLastSequence or WrongLastSubjectSequence;
+}
+
+/// <summary>
+/// Which failures of a JetStream request may be repeated, for the seconds a replicated stream has no leader (elections
+/// after a node loss): nobody answers (timeout), nobody listens (no responders) or "temporarily unavailable" (503).
+/// </summary>
+internal static class JetStreamRetry
+{
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The request certainly reached no stream: no subscriber, or the server refused it as unavailable.</summary>
+    public static bool IsNotDelivered(Exception ex) =>
+        ex is NatsNoRespondersException || ex is NatsJSApiException { Error.Code: 503 };
+
+    /// <summary>The request may or may not have been processed: no reply arrived, or a message id is still in process.</summary>
+    public static bool IsNoReply(Exception ex) =>
+        ex is KvTimeoutException or NatsJSApiNoResponseException or NatsNoReplyException or NatsTimeoutException ||
+        ex is NatsJSApiException { Error.ErrCode: ErrCodes.DuplicateMsgIdInProcess };
+
+    /// <summary>
+    /// Runs an idempotent <paramref name="read"/>, repeating it after <see cref="IsNotDelivered"/> or
+    /// <see cref="IsNoReply"/> failures while <paramref name="budget"/> lasts; the last failure is rethrown.
+    /// </summary>
+    public static async ValueTask<T> ReadAsync<T>(Func<CancellationToken, ValueTask<T>> read, TimeSpan budget, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (budget <= TimeSpan.Zero)
+        {
+            return await read(cancellationToken).ConfigureAwait(false);
+        }
+
+        var start = time.GetTimestamp();
+        var backoff = FirstBackoff;
+        while (true)
+        {
+            try
+            {
+                return await read(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((IsNotDelivered(ex) || IsNoReply(ex)) && time.GetElapsedTime(start) + backoff < budget)
+            {
+            }
+
+            await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            backoff = Next(backoff);
+        }
+    }
+
+    /// <summary>Exponential backoff step, capped.</summary>
+    public static TimeSpan Next(TimeSpan backoff) => backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
+}
+
+/// <summary>What a write may repeat: <see cref="Budget"/> bounds all repeats.</summary>
+/// <param name="Budget">How long repeats may go on.</param>
+/// <param name="Repeatable">A repeat after an unknown outcome cannot store twice (message id or expected last sequence).</param>
+/// <param name="Idempotent">The write carries a message id: the stream answers a repeat with the stored copy's ack.</param>
+/// <param name="ReportUnknown">An unacknowledged write ends in <see cref="KvWriteOutcomeUnknownException"/> rather than the raw timeout.</param>
+internal readonly record struct WriteRetry(TimeSpan Budget, bool Repeatable, bool Idempotent, bool ReportUnknown);

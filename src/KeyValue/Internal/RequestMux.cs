@@ -1,0 +1,257 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using NATS.Client.Core;
+
+namespace CacheProvider.KeyValue.Internal;
+
+/// <summary>Turns a reply, as it sits in the receive buffer, into a result. Runs on the connection's read loop.</summary>
+internal interface IReplyParser<out T>
+{
+    /// <param name="status">Status code of the header block (0: none).</param>
+    /// <param name="headers">The contiguous header block (empty when there is none).</param>
+    /// <param name="payload">The payload, still in the receive buffer.</param>
+    T Parse(int status, ReadOnlySpan<byte> headers, in ReadOnlySequence<byte> payload);
+}
+
+/// <summary>
+/// Request/reply over one wildcard inbox subscription per connection, with our own correlation. NATS.Net's
+/// <c>RequestAsync</c> builds a header dictionary, a reply task, a TaskCompletionSource, an inbox string and a timer per
+/// request (≈ 2.8 KB); here a request reuses a pooled waiter and one of a set of reply subjects built once, and the
+/// reply is parsed while it is still in the receive buffer.
+/// </summary>
+/// <remarks>
+/// A reply subject is reused only after its request got its reply. A request that timed out or was cancelled retires
+/// its subject for good (a late reply to it finds no one), so a reply can never be taken for another request's.
+/// Timeouts are swept by one timer for all requests.
+/// </remarks>
+internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
+{
+    private static readonly ConditionalWeakTable<INatsConnection, Task<RequestMux>> Muxes = new();
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(20);
+    private readonly ConcurrentQueue<int> _free = new();
+    private readonly Lock _grow = new();
+    private readonly Timer _sweeper;
+    private readonly string _prefix;
+    private const int ChunkBits = 8;
+    private const int ChunkSize = 1 << ChunkBits;
+
+    // Slots live in fixed chunks that never move, so a slot can be written and compare-exchanged without a lock.
+    private readonly PendingRequest?[]?[] _inFlight = new PendingRequest?[]?[4096];
+    private readonly string[]?[] _subjects = new string[]?[4096];
+    private readonly Queue<(int Slot, long RetiredAt)> _retired = new();
+    private int _nextSlot;
+    private volatile bool _closed;
+
+    private RequestMux(INatsConnection connection, string prefix)
+        : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
+    {
+        _prefix = prefix;
+        _sweeper = new Timer(static s => ((RequestMux)s!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    /// <summary>The connection's mux, subscribed on first use (which connects the connection).</summary>
+    public static ValueTask<RequestMux> GetAsync(INatsConnection connection, CancellationToken cancellationToken)
+    {
+        var task = Muxes.GetValue(connection, static c => CreateAsync(c));
+        if (task.IsCompletedSuccessfully && !task.Result._closed)
+        {
+            return new ValueTask<RequestMux>(task.Result);
+        }
+
+        return GetSlowAsync(connection, task, cancellationToken);
+    }
+
+    private static async ValueTask<RequestMux> GetSlowAsync(INatsConnection connection, Task<RequestMux> task, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var mux = await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!mux._closed)
+            {
+                return mux;
+            }
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && task.IsCompleted)
+        {
+            // A failed subscribe (server down at first use) is not remembered: the next call tries again.
+        }
+
+        lock (Muxes)
+        {
+            if (Muxes.TryGetValue(connection, out var current) && ReferenceEquals(current, task))
+            {
+                Muxes.Remove(connection);
+            }
+        }
+
+        return await Muxes.GetValue(connection, static c => CreateAsync(c)).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<RequestMux> CreateAsync(INatsConnection connection)
+    {
+        // Under the connection's inbox prefix (what permissions usually allow for replies), but not under NATS.Net's
+        // own inbox, which routes replies by exact subject.
+        var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{Nuid()}.");
+        await connection.AddSubAsync(mux).ConfigureAwait(false);
+        mux._sweeper.Change(SweepInterval, SweepInterval);
+        return mux;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="payload"/> to <paramref name="subject"/> and returns the parsed reply. A reply with status
+    /// 503 and no payload ("no responders": no stream holds the subject) fails with <see cref="NatsNoRespondersException"/>;
+    /// no reply within <paramref name="timeout"/> with <see cref="KvTimeoutException"/>.
+    /// </summary>
+    public async ValueTask<T> RequestAsync<T, TParser>(string subject, ReadOnlySequence<byte> payload, NatsHeaders? headers, TParser parser, TimeSpan timeout, CancellationToken cancellationToken)
+        where TParser : IReplyParser<T>
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = PendingRequest<T, TParser>.Rent();
+        var slot = RentSlot();
+        pending.Init(this, slot, subject, parser, timeout, cancellationToken);
+        var version = pending.Version;
+        Volatile.Write(ref Cell(slot), pending);
+        pending.RegisterCancellation();
+        try
+        {
+            await Connection.PublishAsync(subject, payload, headers, _subjects[slot >> ChunkBits]![slot & (ChunkSize - 1)], NatsRawSerializer<ReadOnlySequence<byte>>.Default, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Most likely never sent; retiring the subject costs nothing and rules out a late reply meeting a newer request.
+            if (TryTake(slot, pending))
+            {
+                Retire(slot);
+                pending.Fail(ex);
+            }
+        }
+
+        return await new ValueTask<T>(pending, version).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes <paramref name="pending"/> from its slot if it is still there (the reply has not won).</summary>
+    internal bool TryTake(int slot, PendingRequest pending) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref Cell(slot), null, pending), pending);
+
+    /// <summary>Returns a slot whose request got its reply: its subject can be reused.</summary>
+    internal void Release(int slot) => _free.Enqueue(slot);
+
+    /// <summary>
+    /// Retires the slot of a request that got no reply: its subject is reused only after ten minutes, far past any
+    /// reply a server could still send.
+    /// </summary>
+    internal void Retire(int slot)
+    {
+        lock (_grow)
+        {
+            _retired.Enqueue((slot, Environment.TickCount64));
+        }
+    }
+
+    private ref PendingRequest? Cell(int slot) => ref _inFlight[slot >> ChunkBits]![slot & (ChunkSize - 1)];
+
+    protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
+    {
+        if (subject.Length > _prefix.Length &&
+            int.TryParse(subject.AsSpan(_prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var slot) &&
+            slot < Volatile.Read(ref _nextSlot) &&
+            Volatile.Read(ref Cell(slot)) is { } pending &&
+            TryTake(slot, pending))
+        {
+            pending.OnReply(headersBuffer, payloadBuffer);
+            Release(slot);
+        }
+
+        return default;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask DisposeAsync()
+    {
+        _sweeper.Dispose();
+        return base.DisposeAsync();
+    }
+
+    protected override void TryComplete()
+    {
+        // Unsubscribed (the connection is being disposed): nothing will answer what is waiting.
+        _closed = true;
+        _sweeper.Dispose();
+        FailAll(new ObjectDisposedException(nameof(INatsConnection), "The NATS connection was disposed while a request was waiting for its reply"));
+    }
+
+    private int RentSlot()
+    {
+        if (_free.TryDequeue(out var slot))
+        {
+            return slot;
+        }
+
+        lock (_grow)
+        {
+            if (_retired.TryPeek(out var old) && Environment.TickCount64 - old.RetiredAt > 600_000)
+            {
+                return _retired.Dequeue().Slot;
+            }
+
+            slot = _nextSlot;
+            var chunk = slot >> ChunkBits;
+            if (chunk == _inFlight.Length)
+            {
+                throw new InvalidOperationException("More than a million requests are waiting for replies on one connection");
+            }
+
+            if (_inFlight[chunk] is null)
+            {
+                var subjects = new string[ChunkSize];
+                for (var i = 0; i < ChunkSize; i++)
+                {
+                    subjects[i] = _prefix + ((chunk << ChunkBits) + i).ToString(CultureInfo.InvariantCulture);
+                }
+
+                _subjects[chunk] = subjects;
+                Volatile.Write(ref _inFlight[chunk], new PendingRequest?[ChunkSize]);
+            }
+
+            Volatile.Write(ref _nextSlot, slot + 1);
+            return slot;
+        }
+    }
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { } pending && pending.Deadline <= now && TryTake(i, pending))
+            {
+                // Retired, not released: the reply may still arrive and must not meet a newer request.
+                Retire(i);
+                pending.Fail(new KvTimeoutException(pending.Subject, pending.Timeout));
+            }
+        }
+    }
+
+    private void FailAll(Exception error)
+    {
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { } pending && TryTake(i, pending))
+            {
+                pending.Fail(error);
+            }
+        }
+    }
+
+    private static string Nuid()
+    {
+        Span<byte> bytes = stackalloc byte[12];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexString(bytes);
+    }
+}

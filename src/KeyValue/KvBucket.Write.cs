@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.Globalization;
+using CacheProvider.KeyValue.Internal;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace CacheProvider.KeyValue;
+
+/// <summary>Writes: put with per-key TTL, create, compare-and-set, delete and purge.</summary>
+public sealed partial class KvBucket
+{
+    /// <summary>Writes a value. With <paramref name="ttl"/> the key expires on its own (and watchers see an expiry marker).</summary>
+    /// <returns>The new revision.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">TTL below 1 s.</exception>
+    /// <exception cref="InvalidOperationException">TTL on a bucket with history &gt; 1 (an older revision would come back on expiry).</exception>
+    public ValueTask<ulong> PutAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision: null), cancellationToken);
+
+    /// <summary>Writes a value only if the key has none (never written, deleted, purged or expired).</summary>
+    /// <exception cref="KvKeyExistsException">The key holds a value.</exception>
+    public async ValueTask<ulong> CreateAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        KvNames.ValidateKey(key);
+        try
+        {
+            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision: 0), cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
+        {
+        }
+
+        // Occupied: by a value, or by a tombstone/marker (or a value past its deadline) that create may replace.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var last = await GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+            var expected = last?.Revision ?? 0;
+            if (last is { IsValue: true } && !last.IsExpiredAt(TimeProvider.GetUtcNow()))
+            {
+                throw new KvKeyExistsException(Bucket, key, last.Revision);
+            }
+
+            try
+            {
+                return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expected), cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
+            {
+                // Someone wrote in between: look again.
+            }
+        }
+
+        var current = await GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+        throw new KvKeyExistsException(Bucket, key, current?.Revision ?? 0);
+    }
+
+    /// <summary>Writes a value only if the key is still at <paramref name="expectedRevision"/>.</summary>
+    /// <exception cref="KvWrongRevisionException">The key changed meanwhile.</exception>
+    public async ValueTask<ulong> UpdateAsync(string key, ReadOnlyMemory<byte> value, ulong expectedRevision, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision), cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
+        {
+            throw new KvWrongRevisionException(Bucket, key, expectedRevision, ex);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the key by writing a tombstone. A plain delete tombstone stays forever (it feeds the server's
+    /// delete map); prefer <see cref="PurgeAsync"/> with a TTL for churny keys.
+    /// </summary>
+    public async ValueTask<ulong> DeleteAsync(string key, ulong? expectedRevision = null, CancellationToken cancellationToken = default)
+    {
+        var headers = BuildHeaders(null, expectedRevision) ?? new NatsHeaders();
+        headers.Add("KV-Operation", "DEL");
+        try
+        {
+            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && expectedRevision is { } rev)
+        {
+            throw new KvWrongRevisionException(Bucket, key, rev, ex);
+        }
+    }
+
+    /// <summary>
+    /// Purges the key: removes all its revisions and leaves one purge tombstone. With <paramref name="tombstoneTtl"/>
+    /// the tombstone removes itself (ADR-48) and writes no marker, so heavy churn leaves nothing behind.
+    /// </summary>
+    public async ValueTask<ulong> PurgeAsync(string key, TimeSpan? tombstoneTtl = null, ulong? expectedRevision = null, CancellationToken cancellationToken = default)
+    {
+        var headers = BuildHeaders(tombstoneTtl, expectedRevision, allowWithHistory: true) ?? new NatsHeaders();
+        headers.Add("KV-Operation", "PURGE");
+        headers.Add("Nats-Rollup", "sub");
+        try
+        {
+            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && expectedRevision is { } rev)
+        {
+            throw new KvWrongRevisionException(Bucket, key, rev, ex);
+        }
+    }
+
+    /// <summary>
+    /// Writes a value whose payload may be a sequence of segments (not flattened), with caller headers, an optional
+    /// per-key TTL and an optional expected revision.
+    /// </summary>
+    /// <returns>The new revision.</returns>
+    /// <exception cref="KvWrongRevisionException">The key is not at <see cref="KvPutOptions.ExpectedRevision"/>.</exception>
+    /// <exception cref="KvValueTooLargeException">Headers and value exceed the bucket's max value size.</exception>
+    /// <exception cref="KvWriteOutcomeUnknownException">No acknowledgement within the retry budget: the write may or may not be stored.</exception>
+    public async ValueTask<ulong> PutAsync(string key, ReadOnlySequence<byte> value, KvPutOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        KvNames.ValidateKey(key);
+        var headers = BuildHeaders(options.Ttl, options.ExpectedRevision);
+        if (options.Headers is { Count: > 0 } extra)
+        {
+            headers ??= new NatsHeaders();
+            foreach (var (name, v) in extra)
+            {
+                if (name.StartsWith("Nats-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("KV-", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ArgumentException($"Header '{name}' is reserved for the server and KV", nameof(options));
+                }
+
+                headers[name] = v;
+            }
+        }
+
+        CheckSize(headers, value.Length);
+        if (options.MsgId is { } msgId)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(msgId, nameof(options));
+            headers ??= new NatsHeaders();
+            headers["Nats-Msg-Id"] = msgId;
+        }
+
+        var retry = new WriteRetry(
+            options.RetryBudget,
+            Repeatable: options.MsgId is not null || options.ExpectedRevision is not null,
+            Idempotent: options.MsgId is not null,
+            ReportUnknown: true);
+        try
+        {
+            var ack = await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false);
+            return ack.Seq;
+        }
+        catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && options.ExpectedRevision is { } rev)
+        {
+            throw new KvWrongRevisionException(Bucket, key, rev, ex);
+        }
+    }
+
+    private NatsHeaders? BuildHeaders(TimeSpan? ttl, ulong? expectedRevision, bool allowWithHistory = false)
+    {
+        if (ttl is null && expectedRevision is null)
+        {
+            return null;
+        }
+
+        var headers = new NatsHeaders();
+        if (ttl is { } t)
+        {
+            TtlFormat.Validate(t, nameof(ttl));
+            if (!allowWithHistory && History > 1)
+            {
+                throw new InvalidOperationException(
+                    $"Bucket '{Bucket}' keeps {History} revisions per key: a per-key TTL would bring the previous revision back when it expires. Use a bucket with History = 1 for TTL'd keys.");
+            }
+
+            // Exactly "Nats-TTL": the server ignores the header in any other case.
+            headers.Add(TtlFormat.HeaderName, TtlFormat.Format(t));
+        }
+
+        if (expectedRevision is { } rev)
+        {
+            headers.Add("Nats-Expected-Last-Subject-Sequence", rev.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return headers;
+    }
+
+    private async ValueTask<ulong> WriteAsync(string key, ReadOnlySequence<byte> value, NatsHeaders? headers, CancellationToken cancellationToken)
+    {
+        KvNames.ValidateKey(key);
+        CheckSize(headers, value.Length);
+        var retry = new WriteRetry(_js.Options.WriteRetryBudget, Repeatable: false, Idempotent: false, ReportUnknown: false);
+        var ack = await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false);
+        return ack.Seq;
+    }
+
+    private void CheckSize(NatsHeaders? headers, long valueLength)
+    {
+        var limit = Info.Config.MaxMsgSize;
+        if (limit > 0)
+        {
+            // A message without headers is sent without a header block, so it counts nothing towards the limit.
+            var size = (headers is null || headers.Count == 0 ? 0 : headers.GetBytesLength()) + valueLength;
+            if (size > limit)
+            {
+                throw new KvValueTooLargeException(Bucket, size, limit, "the bucket's max value size (headers included)");
+            }
+        }
+    }
+}

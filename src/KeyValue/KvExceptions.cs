@@ -1,0 +1,112 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace CacheProvider.KeyValue;
+
+/// <summary>Create failed because the key holds a value.</summary>
+public sealed class KvKeyExistsException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvKeyExistsException(string bucket, string key, ulong revision)
+        : base($"Key '{key}' already exists in bucket '{bucket}' (revision {revision})")
+    {
+        Bucket = bucket;
+        Key = key;
+        Revision = revision;
+    }
+
+    /// <summary>Bucket.</summary>
+    public string Bucket { get; }
+
+    /// <summary>Key.</summary>
+    public string Key { get; }
+
+    /// <summary>The revision of the existing value.</summary>
+    public ulong Revision { get; }
+}
+
+/// <summary>An update or delete with an expected revision lost the race: the key changed meanwhile.</summary>
+public sealed class KvWrongRevisionException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvWrongRevisionException(string bucket, string key, ulong expected, NatsJSApiException inner)
+        : base($"Key '{key}' in bucket '{bucket}' is not at revision {expected}: {inner?.Error.Description}", inner!)
+    {
+        Bucket = bucket;
+        Key = key;
+        ExpectedRevision = expected;
+    }
+
+    /// <summary>Bucket.</summary>
+    public string Bucket { get; }
+
+    /// <summary>Key.</summary>
+    public string Key { get; }
+
+    /// <summary>The revision the caller expected.</summary>
+    public ulong ExpectedRevision { get; }
+}
+
+/// <summary>A value is larger than the bucket or server allows (checked before sending).</summary>
+public sealed class KvValueTooLargeException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvValueTooLargeException(string bucket, long size, long limit, string what)
+        : base($"Value of {size} bytes exceeds {what} of {limit} bytes for bucket '{bucket}'")
+    {
+        Bucket = bucket;
+        Size = size;
+        Limit = limit;
+    }
+
+    /// <summary>Bucket.</summary>
+    public string Bucket { get; }
+
+    /// <summary>Value size (with headers where the limit counts them).</summary>
+    public long Size { get; }
+
+    /// <summary>The limit.</summary>
+    public long Limit { get; }
+}
+
+/// <summary>
+/// A KV write got no acknowledgement (timeout or lost connection, e.g. during a leader election): it may or may not
+/// have been stored. Writes either return a revision (committed), throw <see cref="NatsJSApiException"/> or another
+/// KV exception (rejected: nothing was stored) or throw this (unknown). Read the key from the leader to find out, or
+/// repeat the write with the same <see cref="KvPutOptions.MsgId"/> inside the duplicate window, which stores it at
+/// most once.
+/// </summary>
+public sealed class KvWriteOutcomeUnknownException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvWriteOutcomeUnknownException(string subject, int attempts, Exception? inner)
+        : base($"Write to \"{subject}\" was not acknowledged after {attempts} attempt(s): it may or may not have been stored", inner!)
+    {
+        Subject = subject;
+        Attempts = attempts;
+    }
+
+    /// <summary>The subject written to.</summary>
+    public string Subject { get; }
+
+    /// <summary>Attempts made.</summary>
+    public int Attempts { get; }
+}
+
+/// <summary>A request to the server got no reply in time.</summary>
+public sealed class KvTimeoutException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvTimeoutException(string subject, TimeSpan timeout)
+        : base($"No reply to a request on \"{subject}\" within {timeout.TotalMilliseconds:0} ms")
+    {
+        Subject = subject;
+        Timeout = timeout;
+    }
+
+    /// <summary>The request subject.</summary>
+    public string Subject { get; }
+
+    /// <summary>The timeout that ran out.</summary>
+    public TimeSpan Timeout { get; }
+}
