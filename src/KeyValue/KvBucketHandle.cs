@@ -64,7 +64,7 @@ public sealed class KvBucketHandle
         {
             return await _context.CreateBucketAsync(_config, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (NatsJSApiException ex) when (ex.Error.ErrCode == ErrCodes.StreamNameInUse)
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.StreamNameInUse)
         {
             var bucket = await _context.GetBucketAsync(_config.Bucket, CancellationToken.None).ConfigureAwait(false);
             _checkExisting?.Invoke(bucket, ex);

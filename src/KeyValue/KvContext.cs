@@ -50,6 +50,18 @@ public sealed class KvContext
     /// <summary>The server's version once connected (null before the first connect); checks nothing.</summary>
     public Version? ServerVersion => Connection.ServerInfo?.Version is { } v && Version.TryParse(v.Split('-', '+')[0], out var parsed) ? parsed : null;
 
+    /// <summary>Connects (if not connected yet) and returns the server's version.</summary>
+    /// <exception cref="NatsException">The server could not be reached or refused the credentials.</exception>
+    public async ValueTask<Version> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        if (Connection.ConnectionState != NatsConnectionState.Open)
+        {
+            await Connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return ServerVersion ?? new Version(0, 0, 0);
+    }
+
     /// <summary>Creates a bucket, or returns the existing one if its configuration is identical.</summary>
     /// <exception cref="ArgumentException">
     /// Invalid name or settings, e.g. <see cref="KvBucketConfig.AllowMsgTtl"/> = false with a

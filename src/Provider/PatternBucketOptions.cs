@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using CacheProvider.Internal;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider;
 

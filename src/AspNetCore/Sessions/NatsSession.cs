@@ -1,7 +1,6 @@
 using System.Buffers;
-using CacheProvider.Caching.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using CacheProvider.KeyValue;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -230,8 +229,8 @@ internal sealed class NatsSession : ISession
 
     /// <summary>Reads the latest revision: the values when it is a live session, else an empty session at that revision.</summary>
     /// <remarks>
-    /// The cache's direct-get parser (<see cref="KvDirectReader"/>): the reply is checked and copied in the receive
-    /// buffer, without building headers or a KV entry, which is most of what a read-only request costs this store.
+    /// A <see cref="SessionReader"/>: the reply is checked and copied in the receive buffer, without building headers or
+    /// a KV entry, which is most of what a read-only request costs this store.
     /// </remarks>
     private async Task ReadAsync(CancellationToken cancellationToken, bool fromServer = false)
     {
@@ -245,10 +244,10 @@ internal sealed class NatsSession : ISession
         var pending = _store.GetBucketAsync(cancellationToken);
         var bucket = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(IoTimeout ?? System.Threading.Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         var now = _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        var read = await _store.Reader.ReadAsync(_kvKey, now, bucket, IoTimeout, cancellationToken).ConfigureAwait(false);
+        var read = await bucket.ReadAsync<SessionReader, SessionRead>(_kvKey, new SessionReader(now), cancellationToken: cancellationToken).ConfigureAwait(false);
         _store.CountRead();
         _revision = read.Revision == 0 ? null : read.Revision; // 0: no message at all (404), so no revision to expect
-        if (read.Status == CacheReadStatus.Hit && read.Value is { } value)
+        if (read.Value is { } value)
         {
             Apply(value, read.Revision, read.ServerDeadlineMs);
             if (_stored is not null)

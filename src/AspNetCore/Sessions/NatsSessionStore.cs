@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using CacheProvider.Caching.Internal;
-using CacheProvider.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Session;
 using Microsoft.Extensions.Logging;
@@ -24,7 +22,7 @@ namespace CacheProvider.Sessions;
 public sealed class NatsSessionStore : ISessionStore, IDisposable
 {
     private const int RecentCapacity = 100_000;
-    private readonly PatternBucketProvider _bucket;
+    private readonly KvBucketHandle _bucket;
     private readonly ConcurrentDictionary<string, long> _deadlines = new(StringComparer.Ordinal);
     private int _deadlineCount;
     private long _reads;
@@ -35,14 +33,14 @@ public sealed class NatsSessionStore : ISessionStore, IDisposable
     private long _localReads;
 
     /// <summary>Creates a store on <paramref name="connection"/> (which it does not own).</summary>
-    public NatsSessionStore(NatsConnection connection, NatsSessionStoreOptions options, ILogger<NatsSessionStore>? logger = null, TimeProvider? timeProvider = null)
+    public NatsSessionStore(INatsConnection connection, NatsSessionStoreOptions options, ILogger<NatsSessionStore>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         Time = timeProvider ?? TimeProvider.System;
         Logger = (ILogger?)logger ?? NullLogger.Instance;
-        _bucket = new PatternBucketProvider(connection, new KvBucketConfig
+        _bucket = new KvBucketHandle(new KvContext(connection, new KvContextOptions { TimeProvider = Time }), new KvBucketConfig
         {
             Bucket = options.Bucket,
             History = 1,
@@ -50,8 +48,15 @@ public sealed class NatsSessionStore : ISessionStore, IDisposable
             Storage = options.Storage,
             Replicas = options.Replicas,
             Description = "ASP.NET Core sessions (CacheProvider)",
-        }, Time, Logger);
-        Reader = new KvDirectReader(connection, options.Bucket);
+        }, (bucket, _) =>
+        {
+            // Created by an operator or shared with other patterns: the idle timeout is a per-key TTL, which needs history 1.
+            if (bucket.History != 1 || !bucket.AllowsTtl)
+            {
+                throw new InvalidOperationException(
+                    $"Bucket '{options.Bucket}' exists with history {bucket.History} and per-key TTL {(bucket.AllowsTtl ? "on" : "off")}; sessions need history 1 and per-key TTL");
+            }
+        });
         Near = options.NearCache ? new SessionNearCache(this, connection, options.NearCacheMaxEntries, options.NearCacheMaxSessionBytes) : null;
     }
 
@@ -68,9 +73,6 @@ public sealed class NatsSessionStore : ISessionStore, IDisposable
     internal TimeProvider Time { get; }
 
     internal ILogger Logger { get; }
-
-    /// <summary>The session read: the cache's direct-get parser on this store's bucket.</summary>
-    internal KvDirectReader Reader { get; }
 
     /// <summary>This node's watched copy of recent sessions; null when <see cref="NatsSessionStoreOptions.NearCache"/> is off.</summary>
     internal SessionNearCache? Near { get; }

@@ -1,16 +1,13 @@
 using System.ComponentModel.DataAnnotations;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Sessions;
 
 /// <summary>Settings of <see cref="NatsSessionStore"/>; bindable from configuration.</summary>
 public sealed class NatsSessionStoreOptions
 {
-    /// <summary>
-    /// Server URL used when no <see cref="Nats.NatsConnection"/> is registered (an already registered connection,
-    /// e.g. from <c>AddNatsConnection</c> or <c>AddNatsDistributedCache</c>, is reused and this is ignored).
-    /// </summary>
-    public string? Url { get; set; }
+    /// <summary>Key of a keyed NATS.Net <c>INatsConnection</c> to use instead of the app's default connection.</summary>
+    public string? ConnectionKey { get; set; }
 
     /// <summary>KV bucket holding the sessions (created with history 1 and limit markers when missing).</summary>
     [Required, RegularExpression("^[a-zA-Z0-9_-]+$", ErrorMessage = "Bucket names use letters, digits, _ and - only")]

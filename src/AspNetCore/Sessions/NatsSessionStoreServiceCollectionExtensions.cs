@@ -1,10 +1,8 @@
 using CacheProvider.Connection;
-using CacheProvider.Nats;
 using Microsoft.AspNetCore.Session;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Sessions;
@@ -14,23 +12,19 @@ public static class NatsSessionStoreServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the NATS session store and makes it the <see cref="ISessionStore"/> (call <c>AddSession()</c> as usual for
-    /// the cookie and idle timeout, before or after). An already registered <see cref="NatsConnection"/> is reused;
-    /// otherwise one is registered for <see cref="NatsSessionStoreOptions.Url"/>. Nothing connects before first use.
+    /// the cookie and idle timeout, before or after), on the app's NATS.Net connection (<c>AddNatsClient</c>); when none is
+    /// registered, one is registered from the <c>Nats</c> configuration section. Nothing connects before first use.
     /// </summary>
     public static IServiceCollection AddNatsSessionStore(this IServiceCollection services, Action<NatsSessionStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<NatsSessionStoreOptions>().Configure(configure ?? (_ => { })).ValidateDataAnnotations().ValidateOnStart();
+        services.AddNatsConnection();
         services.TryAddSingleton(sp =>
         {
-            var url = sp.GetRequiredService<IOptions<NatsSessionStoreOptions>>().Value.Url ?? "nats://127.0.0.1:4222";
-            return new NatsConnection(new NatsConnectionOptions { Url = url }.ToNatsOptions(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+            var options = sp.GetRequiredService<IOptions<NatsSessionStoreOptions>>().Value;
+            return new NatsSessionStore(sp.GetNatsConnection(options.ConnectionKey), options, sp.GetService<ILogger<NatsSessionStore>>(), sp.GetService<TimeProvider>());
         });
-        services.TryAddSingleton(sp => new NatsSessionStore(
-            sp.GetRequiredService<NatsConnection>(),
-            sp.GetRequiredService<IOptions<NatsSessionStoreOptions>>().Value,
-            sp.GetService<ILogger<NatsSessionStore>>(),
-            sp.GetService<TimeProvider>()));
         services.Replace(ServiceDescriptor.Singleton<ISessionStore>(sp => sp.GetRequiredService<NatsSessionStore>()));
         return services;
     }

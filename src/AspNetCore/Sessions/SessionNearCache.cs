@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using CacheProvider.Caching.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.Caching;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
 using Microsoft.Extensions.Logging;
 
 namespace CacheProvider.Sessions;
@@ -25,18 +25,18 @@ internal sealed class SessionNearCache : IDisposable
     private const int EndedBacklog = 10_000;
     private readonly NearCache _near;
     private readonly NatsSessionStore _store;
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
     private readonly CancellationTokenSource _disposed = new();
     private readonly object _gate = new();
     private readonly List<Channel<SessionEnded>> _endedSubscribers = []; // guarded by _gate
     private Task? _watchLoop;
 
-    public SessionNearCache(NatsSessionStore store, NatsConnection connection, int maxEntries, int maxValueBytes)
+    public SessionNearCache(NatsSessionStore store, INatsConnection connection, int maxEntries, int maxValueBytes)
     {
         _store = store;
         _connection = connection;
         _near = new NearCache(maxEntries, maxValueBytes);
-        _connection.Disconnected += OnDisconnected;
+        _connection.ConnectionDisconnected += OnDisconnected;
     }
 
     /// <summary>Whether the watch is live and copies are served.</summary>
@@ -106,7 +106,7 @@ internal sealed class SessionNearCache : IDisposable
         }
 
         _disposed.Cancel();
-        _connection.Disconnected -= OnDisconnected;
+        _connection.ConnectionDisconnected -= OnDisconnected;
         _near.Disable();
         CompleteSubscribers(null);
     }
@@ -220,5 +220,9 @@ internal sealed class SessionNearCache : IDisposable
     }
 
     // While disconnected nobody tells us about changes; the watch's resync after the reconnect enables it again.
-    private void OnDisconnected(object? sender, NatsConnectionEventArgs e) => _near.Disable();
+    private ValueTask OnDisconnected(object? sender, NatsEventArgs e)
+    {
+        _near.Disable();
+        return default;
+    }
 }

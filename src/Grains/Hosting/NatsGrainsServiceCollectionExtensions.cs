@@ -1,6 +1,7 @@
+using CacheProvider.Connection;
 using CacheProvider.Grains;
 using CacheProvider.Grains.Contracts;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +13,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>
 /// Registers the NATS grain storage, reminder table and state watcher, following Orleans' provider pattern: keyed by
 /// provider name, named options validated on start, serializer from options, else keyed, else unkeyed, else
-/// System.Text.Json. The <see cref="NatsConnection"/> must be registered (unkeyed, or keyed by
+/// System.Text.Json. The NATS.Net <see cref="INatsConnection"/> must be registered (unkeyed, or keyed by
 /// <c>ConnectionServiceKey</c>).
 /// </summary>
 public static class NatsGrainsServiceCollectionExtensions
@@ -47,6 +48,7 @@ public static class NatsGrainsServiceCollectionExtensions
         var builder = services.AddOptions<NatsGrainStorageOptions>(name).ValidateDataAnnotations().ValidateOnStart();
         configureOptions(builder);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NatsGrainStorageOptions>, NatsGrainStorageOptionsValidator>());
+        services.AddNatsConnection();
         services.AddKeyedSingleton(name, static (sp, key) => CreateStorage(sp, (string)key!));
         services.AddKeyedSingleton<IGrainStorage>(name, static (sp, key) => sp.GetRequiredKeyedService<NatsGrainStorage>(key));
         if (name == DefaultStorageName)
@@ -97,6 +99,7 @@ public static class NatsGrainsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         configureOptions(services.AddOptions<NatsReminderTableOptions>().ValidateDataAnnotations().ValidateOnStart());
+        services.AddNatsConnection();
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<NatsReminderTableOptions>>().Value;
@@ -115,6 +118,5 @@ public static class NatsGrainsServiceCollectionExtensions
         return new NatsGrainStorage(name, options, ResolveConnection(sp, options.ConnectionServiceKey), serializer, sp.GetService<TimeProvider>(), sp.GetService<ILogger<NatsGrainStorage>>());
     }
 
-    private static NatsConnection ResolveConnection(IServiceProvider sp, string? key) =>
-        key is null ? sp.GetRequiredService<NatsConnection>() : sp.GetRequiredKeyedService<NatsConnection>(key);
+    private static INatsConnection ResolveConnection(IServiceProvider sp, string? key) => sp.GetNatsConnection(key);
 }

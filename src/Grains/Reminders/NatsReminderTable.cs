@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Json;
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,13 +28,13 @@ public sealed partial class NatsReminderTable : IReminderTable
     private long _rowsTouched;
 
     /// <summary>Creates the table; nothing is sent before <see cref="StartAsync"/> or the first call.</summary>
-    public NatsReminderTable(NatsReminderTableOptions options, NatsConnection connection, TimeProvider? timeProvider = null, ILogger<NatsReminderTable>? logger = null)
+    public NatsReminderTable(NatsReminderTableOptions options, INatsConnection connection, TimeProvider? timeProvider = null, ILogger<NatsReminderTable>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentException.ThrowIfNullOrEmpty(options.ServiceId, nameof(options));
         _options = options;
-        _context = new KvContext(connection) { TimeProvider = timeProvider ?? TimeProvider.System };
+        _context = new KvContext(connection, new KvContextOptions { TimeProvider = timeProvider ?? TimeProvider.System });
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _prefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
         _bucket = new KvBucketHandle(_context, new KvBucketConfig
@@ -81,7 +81,7 @@ public sealed partial class NatsReminderTable : IReminderTable
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filter = AppendGrainPrefix(new StringBuilder(_prefix, 128), grainId).Append('*').ToString();
         var entries = new List<KvSnapshotEntry>();
-        var touched = await KvSnapshot.ReadAsync(_context, bucket, [filter], entries, cancellationToken).ConfigureAwait(false);
+        var touched = await KvSnapshot.ReadAsync(bucket, [filter], entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
         var result = new ReminderTableData();
         foreach (var e in entries)
@@ -102,7 +102,7 @@ public sealed partial class NatsReminderTable : IReminderTable
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filters = HashRangeFilter.Build(_prefix, begin, end, _options.HashPrefixDepth, _options.MaxFilterSubjects);
         var entries = new List<KvSnapshotEntry>();
-        var touched = await KvSnapshot.ReadAsync(_context, bucket, filters, entries, cancellationToken).ConfigureAwait(false);
+        var touched = await KvSnapshot.ReadAsync(bucket, filters, entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
         var result = new ReminderTableData();
         foreach (var e in entries)
@@ -180,7 +180,7 @@ public sealed partial class NatsReminderTable : IReminderTable
     public async Task ClearAsync(CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        var removed = await _context.JetStream.PurgeStreamAsync(bucket.StreamName, "$KV." + bucket.Bucket + "." + _prefix + ">", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var removed = await bucket.PurgeKeysAsync(_prefix + ">", cancellationToken).ConfigureAwait(false);
         LogCleared(_logger, _options.ServiceId, removed);
     }
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Grains;
 
@@ -38,6 +38,6 @@ public sealed class NatsReminderTableOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan RemovedTombstoneTtl { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Service key of a keyed <c>NatsConnection</c>; null = the unkeyed one.</summary>
+    /// <summary>Service key of a keyed NATS.Net <c>INatsConnection</c>; null = the unkeyed one.</summary>
     public string? ConnectionServiceKey { get; set; }
 }

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,7 +35,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     /// <param name="serializer">Serializer; null = <see cref="NatsGrainStorageOptions.GrainStorageSerializer"/> or System.Text.Json.</param>
     /// <param name="timeProvider">Clock for TTL math.</param>
     /// <param name="logger">Logger.</param>
-    public NatsGrainStorage(string name, NatsGrainStorageOptions options, NatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null)
+    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -44,7 +44,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         Name = name;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
-        _context = new KvContext(connection) { TimeProvider = _time };
+        _context = new KvContext(connection, new KvContextOptions { TimeProvider = _time });
         _serializer = serializer ?? options.GrainStorageSerializer ?? new SystemTextJsonGrainStorageSerializer();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _ttl = new StateTtlResolver(options);

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using CacheProvider.Grains.Contracts;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Grains;
 
@@ -60,6 +60,6 @@ public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
     /// <summary>Serializer; null = keyed by provider name, else unkeyed service, else System.Text.Json.</summary>
     public IGrainStorageSerializer? GrainStorageSerializer { get; set; }
 
-    /// <summary>Service key of a keyed <c>NatsConnection</c>; null = the unkeyed one.</summary>
+    /// <summary>Service key of a keyed NATS.Net <c>INatsConnection</c>; null = the unkeyed one.</summary>
     public string? ConnectionServiceKey { get; set; }
 }

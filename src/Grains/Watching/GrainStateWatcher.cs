@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Internal;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

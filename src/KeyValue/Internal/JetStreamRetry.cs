@@ -3,21 +3,10 @@ using NATS.Client.JetStream;
 
 namespace CacheProvider.KeyValue.Internal;
 
-/// <summary>err_code values the KV layer acts on.</summary>
 internal static class ErrCodes
 {
-    public const int WrongLastSequence = 10071;
-    public const int WrongLastSubjectSequence = 10164;
-    public const int DuplicateMsgIdInProcess = 10158;
-    public const int NoMessageFound = 10037;
-    public const int StreamNotFound = 10059;
-    public const int StreamNameInUse = 10058;
-    public const int BadRequest = 10003;
-    public const int InvalidJson = 10025;
-    public const int ClusterNotAvailable = 10008;
-
     public static bool IsWrongLastSequence(this NatsJSApiException ex) =>
-        ex.Error.ErrCode is WrongLastSequence or WrongLastSubjectSequence;
+        ex.Error.ErrCode is JetStreamErrorCodes.WrongLastSequence or JetStreamErrorCodes.WrongLastSubjectSequence;
 }
 
 /// <summary>
@@ -36,7 +25,7 @@ internal static class JetStreamRetry
     /// <summary>The request may or may not have been processed: no reply arrived, or a message id is still in process.</summary>
     public static bool IsNoReply(Exception ex) =>
         ex is KvTimeoutException or NatsJSApiNoResponseException or NatsNoReplyException or NatsTimeoutException ||
-        ex is NatsJSApiException { Error.ErrCode: ErrCodes.DuplicateMsgIdInProcess };
+        ex is NatsJSApiException { Error.ErrCode: JetStreamErrorCodes.DuplicateMsgIdInProcess };
 
     /// <summary>
     /// Runs an idempotent <paramref name="read"/>, repeating it after <see cref="IsNotDelivered"/> or

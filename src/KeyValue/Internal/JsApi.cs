@@ -113,7 +113,7 @@ internal sealed class JsApi
             r = await Js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
                 $"{Prefix}.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
         }
-        catch (NatsJSApiException ex) when (ex.Error.ErrCode == ErrCodes.NoMessageFound)
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.NoMessageFound)
         {
             return null;
         }
@@ -183,10 +183,10 @@ internal sealed class JsApi
     {
         var errCode = status switch
         {
-            404 => ErrCodes.NoMessageFound,
-            408 when string.Equals(description, "Malformed Request", StringComparison.OrdinalIgnoreCase) => ErrCodes.InvalidJson,
-            >= 400 and < 500 => ErrCodes.BadRequest,
-            503 => ErrCodes.ClusterNotAvailable,
+            404 => JetStreamErrorCodes.NoMessageFound,
+            408 when string.Equals(description, "Malformed Request", StringComparison.OrdinalIgnoreCase) => JetStreamErrorCodes.InvalidJson,
+            >= 400 and < 500 => JetStreamErrorCodes.BadRequest,
+            503 => JetStreamErrorCodes.ClusterNotAvailable,
             _ => 0,
         };
         var text = string.IsNullOrWhiteSpace(description) ? $"direct get failed with status {status}" : "direct get: " + description;

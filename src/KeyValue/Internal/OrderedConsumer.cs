@@ -241,7 +241,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
                 Reset?.Invoke(this, reason);
                 return;
             }
-            catch (NatsJSApiException ex) when (ex.Error.ErrCode == ErrCodes.StreamNotFound)
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.StreamNotFound)
             {
                 throw;
             }

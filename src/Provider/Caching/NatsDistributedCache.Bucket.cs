@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 
 namespace CacheProvider.Caching;
@@ -32,7 +32,7 @@ public sealed partial class NatsDistributedCache
                 KvMarkerReason.Purged => CacheKeyEventReason.Purged,
                 _ => CacheKeyEventReason.Removed,
             };
-            var key = _codec.TryDecode(entry.Key, entry.Headers?[Internal.ExpirationPlan.KeyHeader], out var decoded) ? decoded : null;
+            var key = _codec.TryDecode(entry.Key, entry.Headers is { } h && h.TryGetLastValue(Internal.ExpirationPlan.KeyHeader, out var original) ? original : null, out var decoded) ? decoded : null;
             yield return new CacheKeyEvent(key, entry.Key, reason, entry.Revision, entry.Created);
         }
     }
@@ -55,20 +55,19 @@ public sealed partial class NatsDistributedCache
                 return _bucket;
             }
 
-            await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            var version = _connection.ServerInfo?.ParsedVersion ?? new Version(0, 0, 0);
+            var kv = new KvContext(_connection, new KvContextOptions { TimeProvider = _time });
+            var version = await kv.ConnectAsync(cancellationToken).ConfigureAwait(false);
             if (version < KvContext.MinimumServerVersion)
             {
                 throw new NatsCacheConfigurationException(
                     $"nats-server {version} is too old for a per-key-TTL cache: {KvContext.MinimumServerVersion} or newer is required (TTL expiry after restarts was fixed there).");
             }
 
-            var kv = new KvContext(_connection) { TimeProvider = _time };
             try
             {
                 bucket = await kv.GetBucketAsync(_options.Bucket, cancellationToken).ConfigureAwait(false);
             }
-            catch (JetStreamApiException ex) when (ex.ErrorCode == JetStreamErrorCode.StreamNotFound && _options.CreateBucketIfMissing)
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.StreamNotFound && _options.CreateBucketIfMissing)
             {
                 bucket = await kv.CreateBucketAsync(new KvBucketConfig
                 {
@@ -101,7 +100,7 @@ public sealed partial class NatsDistributedCache
                 $"Bucket '{_options.Bucket}' keeps {c.MaxMsgsPerSubject} revisions per key; a TTL cache needs history 1 (an expired revision would bring the previous one back). Use another bucket, or recreate it with history 1.");
         }
 
-        if (!c.AllowMsgTtl || c.SubjectDeleteMarkerTtl <= TimeSpan.Zero)
+        if (!c.AllowMsgTTL || c.SubjectDeleteMarkerTTL <= TimeSpan.Zero)
         {
             throw new NatsCacheConfigurationException(
                 $"Bucket '{_options.Bucket}' has limit markers off; enable them (e.g. `nats kv edit {_options.Bucket} --marker-ttl 2s`, or KvContext.UpdateBucketAsync with LimitMarkerTtl) so per-key TTLs and expiry events work. The cache does not change an existing bucket by itself.");
@@ -191,9 +190,10 @@ public sealed partial class NatsDistributedCache
     /// <summary>For measurements: raised after the near-cache watch processed a change of a KV key.</summary>
     internal event Action<string>? WatchProcessed;
 
-    private void OnDisconnected(object? sender, NatsConnectionEventArgs e)
+    private ValueTask OnDisconnected(object? sender, NatsEventArgs e)
     {
         // While disconnected nobody can tell us about changes; after the reconnect the watch resync re-enables it.
         _near?.Disable();
+        return default;
     }
 }

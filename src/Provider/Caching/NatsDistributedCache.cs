@@ -6,9 +6,9 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using CacheProvider.Caching.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,7 +29,7 @@ namespace CacheProvider.Caching;
 public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDistributedCache, IAsyncDisposable
 {
     private const int RecentCapacity = 10_000;
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
     private readonly NatsDistributedCacheOptions _options;
     private readonly TimeProvider _time;
 
@@ -41,8 +41,6 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private readonly ConcurrentDictionary<string, RecentEntry> _recent = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bucketLock = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
-    private readonly byte[] _streamBytes;
-    private readonly string _directPrefix;
 
     // Set ids: unique per instance (random prefix) and per call (counter); only used with IdempotentWrites.
     private readonly string _msgIdPrefix = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
@@ -51,7 +49,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private Task? _watchLoop;
 
     /// <summary>Creates a cache on <paramref name="connection"/> (which it does not own).</summary>
-    public NatsDistributedCache(NatsConnection connection, NatsDistributedCacheOptions options, ILogger<NatsDistributedCache>? logger = null, TimeProvider? timeProvider = null)
+    public NatsDistributedCache(INatsConnection connection, NatsDistributedCacheOptions options, ILogger<NatsDistributedCache>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,17 +59,18 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _codec = new CacheKeyCodec(options.KeyPrefix);
-        _streamBytes = Encoding.ASCII.GetBytes("KV_" + options.Bucket);
-        _directPrefix = $"$JS.API.DIRECT.GET.KV_{options.Bucket}.$KV.{options.Bucket}.";
         if (options.NearCacheEnabled)
         {
             _near = new NearCache(options.NearCacheMaxEntries, options.NearCacheMaxValueBytes);
-            _connection.Disconnected += OnDisconnected;
+            _connection.ConnectionDisconnected += OnDisconnected;
         }
     }
 
     /// <summary>The bucket name.</summary>
     public string Bucket => _options.Bucket;
+
+    /// <summary>The NATS.Net connection the cache uses (not owned).</summary>
+    public INatsConnection Connection => _connection;
 
     /// <summary>Entries currently held by the near cache (0 when it is off).</summary>
     public int NearCacheCount => _near?.Count ?? 0;
@@ -204,7 +203,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
 
         await _disposed.CancelAsync().ConfigureAwait(false);
-        _connection.Disconnected -= OnDisconnected;
+        _connection.ConnectionDisconnected -= OnDisconnected;
         _near?.Disable();
         if (_watchLoop is not null)
         {
@@ -281,48 +280,8 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private async ValueTask<CacheRead> ReadAsync(string kvKey, string? keyHeader, IBufferWriter<byte>? destination, bool wantCopy, CancellationToken token)
     {
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
-        if (!_options.ReadFromLeader)
-        {
-            // Prefix and key go to the wire as two parts: no subject string per read.
-            var read = await _connection.RequestAsync<CacheRead, CacheReadParser>(
-                _directPrefix, kvKey, null, ReadOnlySequence<byte>.Empty, new CacheReadParser(_streamBytes, destination, NowMs, keyHeader, wantCopy), null, token).ConfigureAwait(false);
-            if (read.Status != CacheReadStatus.ForeignStream)
-            {
-                return read;
-            }
-
-            // Another stream (a mirror serving direct gets) answered: the leader is the authority.
-        }
-
-        var entry = await bucket.GetLastAsync(kvKey, KvReadMode.Leader, token).ConfigureAwait(false);
-        return FromEntry(entry, destination, keyHeader, wantCopy);
-    }
-
-    private CacheRead FromEntry(KvEntry? entry, IBufferWriter<byte>? destination, string? keyHeader, bool wantCopy)
-    {
-        if (entry is null || !entry.IsValue)
-        {
-            return new CacheRead(CacheReadStatus.NotFound, null, 0, entry?.Revision ?? 0, 0, 0, 0);
-        }
-
-        var headers = entry.Headers;
-        _ = long.TryParse(headers?[ExpirationPlan.AbsoluteHeader], out var abs);
-        _ = long.TryParse(headers?[ExpirationPlan.SlidingHeader], out var sliding);
-        var deadline = entry.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0;
-        var now = NowMs;
-        if ((deadline > 0 && now >= deadline) || (abs > 0 && now >= abs))
-        {
-            return new CacheRead(CacheReadStatus.Expired, null, 0, entry.Revision, deadline, abs, sliding);
-        }
-
-        if (keyHeader is not null && !string.Equals(headers?[ExpirationPlan.KeyHeader], keyHeader, StringComparison.Ordinal))
-        {
-            return new CacheRead(CacheReadStatus.KeyMismatch, null, 0, entry.Revision, deadline, abs, sliding);
-        }
-
-        destination?.Write(entry.Value.Span);
-        var copy = destination is null || wantCopy || ExpirationPlan.NeedsRenewal(sliding, deadline, abs, now) ? entry.Value.ToArray() : null;
-        return new CacheRead(CacheReadStatus.Hit, copy, entry.Value.Length, entry.Revision, deadline, abs, sliding);
+        return await bucket.ReadAsync<CacheReadParser, CacheRead>(
+            kvKey, new CacheReadParser(destination, NowMs, keyHeader, wantCopy), _options.ReadFromLeader ? KvReadMode.Leader : KvReadMode.Direct, token).ConfigureAwait(false);
     }
 
     /// <summary>Counts the read, renews a sliding entry that needs it, feeds the near cache.</summary>

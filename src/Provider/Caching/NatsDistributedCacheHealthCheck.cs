@@ -1,4 +1,4 @@
-using CacheProvider.Nats;
+using NATS.Client.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CacheProvider.Caching;
@@ -10,10 +10,10 @@ namespace CacheProvider.Caching;
 public sealed class NatsDistributedCacheHealthCheck : IHealthCheck
 {
     private readonly NatsDistributedCache _cache;
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
 
     /// <summary>Creates the check.</summary>
-    public NatsDistributedCacheHealthCheck(NatsDistributedCache cache, NatsConnection connection)
+    public NatsDistributedCacheHealthCheck(NatsDistributedCache cache, INatsConnection connection)
     {
         _cache = cache;
         _connection = connection;
@@ -22,8 +22,8 @@ public sealed class NatsDistributedCacheHealthCheck : IHealthCheck
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["bucket"] = _cache.Bucket, ["state"] = _connection.State.ToString() };
-        if (_connection.State == NatsConnectionState.Reconnecting)
+        var data = new Dictionary<string, object> { ["bucket"] = _cache.Bucket, ["state"] = _connection.ConnectionState.ToString() };
+        if (_connection.ConnectionState == NatsConnectionState.Reconnecting)
         {
             return HealthCheckResult.Degraded("Reconnecting to NATS", data: data);
         }
@@ -34,7 +34,7 @@ public sealed class NatsDistributedCacheHealthCheck : IHealthCheck
             await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
             data["server"] = _connection.ServerInfo?.Version ?? "?";
             data["near_cache_active"] = _cache.NearCacheActive;
-            data["limit_marker_ttl"] = bucket.Info.Config.SubjectDeleteMarkerTtl.ToString();
+            data["limit_marker_ttl"] = bucket.Info.Config.SubjectDeleteMarkerTTL.ToString();
             return HealthCheckResult.Healthy("NATS cache ready", data);
         }
         catch (NatsCacheConfigurationException ex)

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Caching;
 
@@ -7,12 +7,9 @@ namespace CacheProvider.Caching;
 public sealed class NatsDistributedCacheOptions
 {
     /// <summary>
-    /// Server URL used when no <see cref="Nats.NatsConnection"/> is registered (an already registered connection,
-    /// e.g. from <c>AddNatsConnection</c>, is reused and this is ignored).
+    /// Key of a keyed <see cref="NATS.Client.Core.INatsConnection"/> (e.g. NATS.Net's
+    /// <c>AddNatsClient(b =&gt; b.WithKey("name"))</c>) to use instead of the app's default connection.
     /// </summary>
-    public string? Url { get; set; }
-
-    /// <summary>Key of a keyed <see cref="Nats.NatsConnection"/> to use instead of the default one.</summary>
     public string? ConnectionKey { get; set; }
 
     /// <summary>KV bucket holding the entries.</summary>
@@ -54,7 +51,7 @@ public sealed class NatsDistributedCacheOptions
     /// <summary>
     /// Give every <c>Set</c> a unique <c>Nats-Msg-Id</c>, so a Set whose acknowledgement was lost (a leader change, a
     /// frozen or restarting server) is sent again and stored once, instead of failing with
-    /// <see cref="CacheProvider.Nats.JetStream.JetStreamWriteOutcomeUnknownException"/>. Off by default: the server keeps
+    /// <see cref="CacheProvider.KeyValue.KvWriteOutcomeUnknownException"/>. Off by default: the server keeps
     /// one de-duplication entry per Set for the bucket's duplicate window (2 minutes unless the bucket sets one), which
     /// costs memory at high write rates.
     /// </summary>

@@ -1,12 +1,10 @@
 using CacheProvider.Connection;
-using CacheProvider.Nats;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Caching;
@@ -15,9 +13,10 @@ namespace CacheProvider.Caching;
 public static class NatsDistributedCacheServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the NATS KV distributed cache. An already registered <see cref="NatsConnection"/> is reused; otherwise one
-    /// is registered for <see cref="NatsDistributedCacheOptions.Url"/>. Nothing connects before first use, so the app
-    /// starts even when NATS is down. Options are validated at start-up.
+    /// Adds the NATS KV distributed cache on the app's NATS.Net connection (<c>AddNatsClient</c>); when none is
+    /// registered, one is registered from the <c>Nats</c> configuration section (see
+    /// <see cref="NatsConnectionServiceCollectionExtensions.AddNatsConnection(IServiceCollection, Action{NatsConnectionOptions}?)"/>).
+    /// Nothing connects before first use, so the app starts even when NATS is down. Options are validated at start-up.
     /// </summary>
     public static IServiceCollection AddNatsDistributedCache(this IServiceCollection services, Action<NatsDistributedCacheOptions> configure)
     {
@@ -38,7 +37,8 @@ public static class NatsDistributedCacheServiceCollectionExtensions
 
     /// <summary>
     /// Adds a named cache, resolvable as keyed <see cref="IDistributedCache"/>, <see cref="IBufferDistributedCache"/> and
-    /// <see cref="NatsDistributedCache"/> under <paramref name="name"/>. Give each its own bucket or key prefix.
+    /// <see cref="NatsDistributedCache"/> under <paramref name="name"/>. Give each its own bucket or key prefix, and a
+    /// <see cref="NatsDistributedCacheOptions.ConnectionKey"/> to use a keyed NATS.Net connection.
     /// </summary>
     public static IServiceCollection AddKeyedNatsDistributedCache(this IServiceCollection services, string name, Action<NatsDistributedCacheOptions> configure)
     {
@@ -46,24 +46,14 @@ public static class NatsDistributedCacheServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<NatsDistributedCacheOptions>(name).Configure(configure).ValidateDataAnnotations().ValidateOnStart();
-        // A named cache with its own Url gets its own connection (disposed by the container); otherwise it shares one.
-        var ownConnection = OwnConnectionKey(name);
-        services.TryAddKeyedSingleton(ownConnection, (sp, _) =>
-        {
-            var options = sp.GetRequiredService<IOptionsMonitor<NatsDistributedCacheOptions>>().Get(name);
-            return new NatsConnection(new NatsConnectionOptions { Url = options.Url! }.ToNatsOptions(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
-        });
+        services.AddNatsConnection();
         services.TryAddKeyedSingleton(name, (sp, key) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<NatsDistributedCacheOptions>>().Get((string)key!);
-            var connection = options.ConnectionKey is null && options.Url is not null
-                ? sp.GetRequiredKeyedService<NatsConnection>(ownConnection)
-                : ResolveConnection(sp, options);
-            return new NatsDistributedCache(connection, options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
+            return new NatsDistributedCache(sp.GetNatsConnection(options.ConnectionKey), options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
         });
         services.TryAddKeyedSingleton<IDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
         services.TryAddKeyedSingleton<IBufferDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
-        RegisterDefaultConnection(services);
         return services;
     }
 
@@ -73,34 +63,25 @@ public static class NatsDistributedCacheServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new NatsDistributedCacheHealthCheck(sp.GetRequiredService<NatsDistributedCache>(), sp.GetRequiredService<NatsConnection>()),
+            sp =>
+            {
+                var cache = sp.GetRequiredService<NatsDistributedCache>();
+                return new NatsDistributedCacheHealthCheck(cache, cache.Connection);
+            },
             failureStatus,
             tags));
     }
 
     private static IServiceCollection AddCore(IServiceCollection services)
     {
-        RegisterDefaultConnection(services);
+        services.AddNatsConnection();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<NatsDistributedCacheOptions>>().Value;
-            return new NatsDistributedCache(ResolveConnection(sp, options), options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
+            return new NatsDistributedCache(sp.GetNatsConnection(options.ConnectionKey), options, sp.GetService<ILogger<NatsDistributedCache>>(), sp.GetService<TimeProvider>());
         });
         services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp => sp.GetRequiredService<NatsDistributedCache>()));
         services.TryAddSingleton<IBufferDistributedCache>(sp => sp.GetRequiredService<NatsDistributedCache>());
         return services;
     }
-
-    private static void RegisterDefaultConnection(IServiceCollection services) =>
-        // Only when the app registered none (e.g. with AddNatsConnection): that one is shared.
-        services.TryAddSingleton(sp =>
-        {
-            var url = sp.GetRequiredService<IOptions<NatsDistributedCacheOptions>>().Value.Url ?? "nats://127.0.0.1:4222";
-            return new NatsConnection(new NatsConnectionOptions { Url = url }.ToNatsOptions(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
-        });
-
-    private static string OwnConnectionKey(string cacheName) => "CacheProvider.Caching:" + cacheName;
-
-    private static NatsConnection ResolveConnection(IServiceProvider sp, NatsDistributedCacheOptions options) =>
-        options.ConnectionKey is { } key ? sp.GetRequiredKeyedService<NatsConnection>(key) : sp.GetRequiredService<NatsConnection>();
 }

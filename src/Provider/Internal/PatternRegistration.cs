@@ -1,4 +1,5 @@
-using CacheProvider.Nats;
+using CacheProvider.Connection;
+using NATS.Client.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -22,15 +23,16 @@ internal static class PatternRegistration
         IServiceCollection services,
         OptionsBuilder<TOptions> builder,
         Func<TOptions, string?> validate,
-        Func<NatsConnection, IOptions<TOptions>, ILogger<TImpl>?, TimeProvider?, TImpl> create)
+        Func<INatsConnection, IOptions<TOptions>, ILogger<TImpl>?, TimeProvider?, TImpl> create)
         where TOptions : class
         where TService : class
         where TImpl : class, TService
     {
         builder.ValidateDataAnnotations().ValidateOnStart();
+        services.AddNatsConnection();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(new PatternOptionsValidator<TOptions>(validate)));
         services.TryAddSingleton(sp => create(
-            sp.GetRequiredService<NatsConnection>(),
+            sp.GetNatsConnection(),
             sp.GetRequiredService<IOptions<TOptions>>(),
             sp.GetService<ILogger<TImpl>>(),
             sp.GetService<TimeProvider>()));

@@ -1,5 +1,5 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 
 namespace CacheProvider.Leases;

@@ -1,4 +1,4 @@
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Leases;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using CacheProvider.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -20,7 +20,7 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
     // When the holder's deadline passed and no marker arrived (a bucket without markers), look again this much later.
     private static readonly TimeSpan ExpiryFallbackGrace = TimeSpan.FromMilliseconds(500);
 
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
     private readonly LeaseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -31,7 +31,7 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
 
     /// <summary>Creates a manager on <paramref name="connection"/> (not owned: the caller disposes it).</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
-    public LeaseManager(NatsConnection connection, LeaseOptions options, ILogger<LeaseManager>? logger = null, TimeProvider? timeProvider = null)
+    public LeaseManager(INatsConnection connection, LeaseOptions options, ILogger<LeaseManager>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -42,11 +42,11 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _owner = string.IsNullOrEmpty(options.Owner) ? $"{Environment.MachineName}/{Environment.ProcessId}" : options.Owner;
         _bucket = new PatternBucketProvider(connection, options.ToBucketConfig(), _time, _logger);
-        _connection.Reconnected += OnReconnected;
+        _connection.ConnectionOpened += OnReconnected;
     }
 
     /// <summary>Creates a manager from DI options.</summary>
-    public LeaseManager(NatsConnection connection, IOptions<LeaseOptions> options, ILogger<LeaseManager>? logger = null, TimeProvider? timeProvider = null)
+    public LeaseManager(INatsConnection connection, IOptions<LeaseOptions> options, ILogger<LeaseManager>? logger = null, TimeProvider? timeProvider = null)
         : this(connection, (options ?? throw new ArgumentNullException(nameof(options))).Value, logger, timeProvider)
     {
     }
@@ -145,19 +145,21 @@ public sealed partial class LeaseManager : ILeaseManager, IAsyncDisposable
             return;
         }
 
-        _connection.Reconnected -= OnReconnected;
+        _connection.ConnectionOpened -= OnReconnected;
         foreach (var lease in _active.Keys)
         {
             await lease.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private void OnReconnected(object? sender, NatsConnectionEventArgs e)
+    private ValueTask OnReconnected(object? sender, NatsEventArgs e)
     {
         foreach (var lease in _active.Keys)
         {
             lease.Kick();
         }
+
+        return default;
     }
 
     private Lease NewLease(KvBucket bucket, string name, string key, string nonce, byte[] value, ulong revision, TimeSpan ttl, DateTimeOffset sentAt)

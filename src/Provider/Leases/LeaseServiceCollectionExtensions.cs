@@ -1,12 +1,12 @@
 using CacheProvider.Internal;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Leases;
 
-/// <summary>Registers <see cref="ILeaseManager"/> on the shared <see cref="NatsConnection"/> (see <c>AddNatsConnection</c>).</summary>
+/// <summary>Registers <see cref="ILeaseManager"/> on the app's NATS.Net <see cref="INatsConnection"/> (see <c>AddNatsConnection</c>).</summary>
 public static class LeaseServiceCollectionExtensions
 {
     /// <summary>Registers a singleton <see cref="LeaseManager"/> as itself and as <see cref="ILeaseManager"/>.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.JetStream.Models;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Operations;
 
@@ -40,14 +40,15 @@ public static class KvAudit
         thresholds ??= KvAuditThresholds.Default;
         var c = info.Config;
         var s = info.State;
-        var bucket = BucketName(c.Name);
+        var bucket = BucketName(c.Name ?? string.Empty);
         var total = (double)s.NumDeleted + s.Messages;
         var isMirror = c.Mirror is not null;
         var pinnedAge = c.MaxAge > TimeSpan.Zero ? c.MaxAge * 2 : thresholds.PinnedAge;
-        var pinned = s.NumDeleted > 0 && s.Messages > 0 && s.FirstTime != default && now - s.FirstTime > pinnedAge;
+        var firstTime = DateTimeOffset.TryParse(s.FirstTs, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ft) ? ft : default;
+        var pinned = s.NumDeleted > 0 && s.Messages > 0 && firstTime != default && now - firstTime > pinnedAge;
         var findings = new List<KvFinding>();
 
-        if (!isMirror && c.MaxAge == TimeSpan.Zero && c.SubjectDeleteMarkerTtl == TimeSpan.Zero && s.NumDeleted >= thresholds.ManyDeletes)
+        if (!isMirror && c.MaxAge == TimeSpan.Zero && c.SubjectDeleteMarkerTTL == TimeSpan.Zero && s.NumDeleted >= thresholds.ManyDeletes)
         {
             findings.Add(new KvFinding(
                 KvFindingCodes.UnboundedDeleteMap,
@@ -61,7 +62,7 @@ public static class KvAudit
         {
             findings.Add(new KvFinding(
                 KvFindingCodes.FirstSeqPinned, KvFindingSeverity.Warning, bucket,
-                string.Create(CultureInfo.InvariantCulture, $"first_seq {s.FirstSeq} is from {s.FirstTime:u} ({(now - s.FirstTime).TotalHours:F0} h old) and holds {s.NumDeleted:N0} interior deletes in the delete map."),
+                string.Create(CultureInfo.InvariantCulture, $"first_seq {s.FirstSeq} is from {firstTime:u} ({(now - firstTime).TotalHours:F0} h old) and holds {s.NumDeleted:N0} interior deletes in the delete map."),
                 $"Re-write or delete the key stored at sequence {s.FirstSeq} (nats stream get KV_{bucket} {s.FirstSeq}), or give long-lived keys a TTL, so first_seq can advance."));
         }
 
@@ -73,7 +74,7 @@ public static class KvAudit
                 $"kv-doctor fix {bucket} --older-than 30m --yes (purges tombstones, keeps live values); delete with purge-with-TTL from now on."));
         }
 
-        if (isMirror && !c.AllowMsgTtl)
+        if (isMirror && !c.AllowMsgTTL)
         {
             findings.Add(new KvFinding(
                 KvFindingCodes.MirrorWithoutTtl, KvFindingSeverity.Error, bucket,
@@ -81,7 +82,7 @@ public static class KvAudit
                 $"kv-doctor fix {bucket} --yes (sets allow_msg_ttl; the server then expires held messages on the origin's schedule)."));
         }
 
-        var ttlWrites = keys is { } kk ? kk.TtlValues + kk.ExpiringTombstones > 0 : c.AllowMsgTtl;
+        var ttlWrites = keys is { } kk ? kk.TtlValues + kk.ExpiringTombstones > 0 : c.AllowMsgTTL;
         if (c.MaxMsgsPerSubject > 1 && ttlWrites)
         {
             findings.Add(new KvFinding(
@@ -96,19 +97,19 @@ public static class KvAudit
             Bucket = bucket,
             History = c.MaxMsgsPerSubject,
             MaxAge = c.MaxAge,
-            MarkerTtl = c.SubjectDeleteMarkerTtl,
-            AllowMsgTtl = c.AllowMsgTtl,
-            Messages = s.Messages,
-            Bytes = s.Bytes,
+            MarkerTtl = c.SubjectDeleteMarkerTTL,
+            AllowMsgTtl = c.AllowMsgTTL,
+            Messages = (ulong)Math.Max(0, s.Messages),
+            Bytes = (ulong)Math.Max(0, s.Bytes),
             NumDeleted = s.NumDeleted,
             DeletedRatio = total == 0 ? 0 : s.NumDeleted / total,
             FirstSeq = s.FirstSeq,
-            FirstTime = s.FirstTime,
+            FirstTime = firstTime,
             FirstSeqPinned = pinned,
             DeleteMapBytesLow = s.NumDeleted * DeleteMapBytesPerEntryLow,
             DeleteMapBytesHigh = s.NumDeleted * DeleteMapBytesPerEntryHigh,
             MirrorOrigin = origin is null ? null : BucketName(origin),
-            MirrorLag = info.Mirror?.Lag,
+            MirrorLag = info.Mirror is { } mirror ? (ulong)Math.Max(0, mirror.Lag) : null,
             Sources = c.Sources?.Select(x => BucketName(x.Name)).ToList() ?? [],
             Keys = keys,
             Findings = findings.OrderByDescending(f => f.Severity).ToList(),

@@ -1,6 +1,6 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CacheProvider.Operations;
@@ -14,7 +14,7 @@ namespace CacheProvider.Operations;
 /// </summary>
 public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
 {
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
     private readonly IReadOnlyList<string> _buckets;
     private readonly KvAuditThresholds _thresholds;
     private readonly TimeProvider _time;
@@ -26,7 +26,7 @@ public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
     /// <param name="buckets">Buckets to audit.</param>
     /// <param name="thresholds">Limits; defaults when null.</param>
     /// <param name="timeProvider">Clock; system clock when null.</param>
-    public NatsKvHygieneHealthCheck(NatsConnection connection, IReadOnlyList<string> buckets, KvAuditThresholds? thresholds = null, TimeProvider? timeProvider = null)
+    public NatsKvHygieneHealthCheck(INatsConnection connection, IReadOnlyList<string> buckets, KvAuditThresholds? thresholds = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(buckets);
@@ -75,15 +75,14 @@ public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
         var findings = new List<KvFinding>();
         try
         {
-            await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            var version = _connection.ServerInfo?.ParsedVersion ?? new Version(0, 0);
+            var kv = new KvContext(_connection);
+            var version = await kv.ConnectAsync(cancellationToken).ConfigureAwait(false);
             data["server"] = version.ToString();
             if (KvAudit.CheckServer(version) is { } old)
             {
                 findings.Add(old);
             }
 
-            var kv = new KvContext(_connection);
             foreach (var name in _buckets)
             {
                 KvBucket bucket;
@@ -91,7 +90,7 @@ public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
                 {
                     bucket = await kv.GetBucketAsync(name, cancellationToken).ConfigureAwait(false);
                 }
-                catch (JetStreamApiException ex) when (ex.ErrorCode == 10059)
+                catch (NatsJSApiException ex) when (ex.Error.ErrCode == 10059)
                 {
                     data[name] = "missing";
                     continue;

@@ -1,4 +1,5 @@
-using CacheProvider.Nats;
+using CacheProvider.Connection;
+using NATS.Client.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -9,7 +10,7 @@ public static class NatsKvHygieneHealthChecksBuilderExtensions
 {
     /// <summary>
     /// Adds the check <c>nats-kv-hygiene</c> for <paramref name="buckets"/> (e.g. the cache's bucket), using the
-    /// registered <see cref="NatsConnection"/>. Unreachable servers report Unhealthy; findings report Degraded.
+    /// registered NATS.Net <see cref="INatsConnection"/>. Unreachable servers report Unhealthy; findings report Degraded.
     /// </summary>
     public static IHealthChecksBuilder AddNatsKvHygiene(this IHealthChecksBuilder builder, params string[] buckets) =>
         builder.AddNatsKvHygiene("nats-kv-hygiene", null, buckets);
@@ -28,7 +29,8 @@ public static class NatsKvHygieneHealthChecksBuilderExtensions
         var list = buckets.ToArray();
 
         // A singleton, so the result cache survives between runs (registrations are otherwise created per run).
-        builder.Services.AddKeyedSingleton(name, (sp, _) => new NatsKvHygieneHealthCheck(sp.GetRequiredService<NatsConnection>(), list, thresholds, sp.GetService<TimeProvider>()));
+        builder.Services.AddNatsConnection();
+        builder.Services.AddKeyedSingleton(name, (sp, _) => new NatsKvHygieneHealthCheck(sp.GetNatsConnection(), list, thresholds, sp.GetService<TimeProvider>()));
         return builder.Add(new HealthCheckRegistration(
             name,
             sp => sp.GetRequiredKeyedService<NatsKvHygieneHealthCheck>(name),

@@ -1,12 +1,12 @@
 using CacheProvider.Internal;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Presence;
 
-/// <summary>Registers <see cref="IPresenceTracker"/> on the shared <see cref="NatsConnection"/> (see <c>AddNatsConnection</c>).</summary>
+/// <summary>Registers <see cref="IPresenceTracker"/> on the app's NATS.Net <see cref="INatsConnection"/> (see <c>AddNatsConnection</c>).</summary>
 public static class PresenceServiceCollectionExtensions
 {
     /// <summary>Registers a singleton <see cref="PresenceTracker"/> as itself and as <see cref="IPresenceTracker"/>.</summary>

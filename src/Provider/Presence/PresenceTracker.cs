@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using CacheProvider.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -16,7 +16,7 @@ namespace CacheProvider.Presence;
 /// </summary>
 public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
 {
-    private readonly NatsConnection _connection;
+    private readonly INatsConnection _connection;
     private readonly PresenceOptions _options;
     private readonly PatternBucketProvider _bucket;
     private readonly TimeSpan _tombstoneTtl;
@@ -25,7 +25,7 @@ public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
 
     /// <summary>Creates a tracker on <paramref name="connection"/> (not owned).</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
-    public PresenceTracker(NatsConnection connection, PresenceOptions options, ILogger<PresenceTracker>? logger = null, TimeProvider? timeProvider = null)
+    public PresenceTracker(INatsConnection connection, PresenceOptions options, ILogger<PresenceTracker>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -36,11 +36,11 @@ public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
         Logger = (ILogger?)logger ?? NullLogger.Instance;
         _tombstoneTtl = PatternTtl.Normalize(options.LimitMarkerTtl, nameof(options.LimitMarkerTtl));
         _bucket = new PatternBucketProvider(connection, options.ToBucketConfig(), TimeProvider, Logger);
-        _connection.Reconnected += OnReconnected;
+        _connection.ConnectionOpened += OnReconnected;
     }
 
     /// <summary>Creates a tracker from DI options.</summary>
-    public PresenceTracker(NatsConnection connection, IOptions<PresenceOptions> options, ILogger<PresenceTracker>? logger = null, TimeProvider? timeProvider = null)
+    public PresenceTracker(INatsConnection connection, IOptions<PresenceOptions> options, ILogger<PresenceTracker>? logger = null, TimeProvider? timeProvider = null)
         : this(connection, (options ?? throw new ArgumentNullException(nameof(options))).Value, logger, timeProvider)
     {
     }
@@ -141,7 +141,7 @@ public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
             return;
         }
 
-        _connection.Reconnected -= OnReconnected;
+        _connection.ConnectionOpened -= OnReconnected;
         foreach (var registration in _registrations.Keys)
         {
             await registration.DisposeAsync().ConfigureAwait(false);
@@ -182,11 +182,13 @@ public sealed class PresenceTracker : IPresenceTracker, IAsyncDisposable
 
     private static string MemberOf(string key) => PatternKeyCodec.Decode(key[(key.LastIndexOf('.') + 1)..]);
 
-    private void OnReconnected(object? sender, NatsConnectionEventArgs e)
+    private ValueTask OnReconnected(object? sender, NatsEventArgs e)
     {
         foreach (var registration in _registrations.Keys)
         {
             registration.Kick();
         }
+
+        return default;
     }
 }

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using CacheProvider.Internal;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using NATS.Client.Core;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,7 +24,7 @@ public sealed class OneTimeTokenStore : IOneTimeTokens
 
     /// <summary>Creates a store on <paramref name="connection"/> (not owned).</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
-    public OneTimeTokenStore(NatsConnection connection, OneTimeTokenOptions options, ILogger<OneTimeTokenStore>? logger = null, TimeProvider? timeProvider = null)
+    public OneTimeTokenStore(INatsConnection connection, OneTimeTokenOptions options, ILogger<OneTimeTokenStore>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,7 +37,7 @@ public sealed class OneTimeTokenStore : IOneTimeTokens
     }
 
     /// <summary>Creates a store from DI options.</summary>
-    public OneTimeTokenStore(NatsConnection connection, IOptions<OneTimeTokenOptions> options, ILogger<OneTimeTokenStore>? logger = null, TimeProvider? timeProvider = null)
+    public OneTimeTokenStore(INatsConnection connection, IOptions<OneTimeTokenOptions> options, ILogger<OneTimeTokenStore>? logger = null, TimeProvider? timeProvider = null)
         : this(connection, (options ?? throw new ArgumentNullException(nameof(options))).Value, logger, timeProvider)
     {
     }

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
-using CacheProvider.Nats.Internal;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue.Internal;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Caching.Internal;
 
@@ -11,7 +9,6 @@ internal enum CacheReadStatus : byte
     Hit,
     NotFound,
     Expired,
-    ForeignStream,
     KeyMismatch,
 }
 
@@ -20,118 +17,49 @@ internal readonly record struct CacheRead(
     CacheReadStatus Status, byte[]? Value, int Length, ulong Revision, long ServerDeadlineMs, long AbsoluteMs, long SlidingMs);
 
 /// <summary>
-/// Reads a direct-get reply while it is still in the receive buffer: scans the headers without materializing
-/// them, refuses tombstones, markers, a foreign stream and anything past a deadline (server TTL or the entry's
-/// absolute expiration), and only then copies the payload, straight into the caller's writer when there is one.
+/// Reads a cache entry while it is still in the receive buffer (<see cref="KvBucket.ReadAsync{TReader, TResult}"/>): scans
+/// the cache's headers without materialising them, refuses tombstones, markers and anything past a deadline (server TTL
+/// or the entry's absolute expiration), and only then copies the payload, straight into the caller's writer when there
+/// is one.
 /// </summary>
-internal readonly struct CacheReadParser(byte[] expectedStream, IBufferWriter<byte>? destination, long nowMs, string? expectedKeyHeader, bool wantCopy)
-    : IReplyParser<CacheRead>
+internal readonly struct CacheReadParser(IBufferWriter<byte>? destination, long nowMs, string? expectedKeyHeader, bool wantCopy)
+    : IKvEntryReader<CacheRead>
 {
-    public CacheRead Parse(in RawMessage reply)
+    public CacheRead Read(in KvRawEntry entry)
     {
-        var code = reply.StatusCode();
-        if (code == 404)
+        if (!entry.IsValue)
         {
-            return new CacheRead(CacheReadStatus.NotFound, null, 0, 0, 0, 0, 0);
+            return new CacheRead(CacheReadStatus.NotFound, null, 0, entry.Revision, 0, 0, 0);
         }
 
-        if (code >= 400)
+        ReadOnlySpan<byte> abs = default, sld = default, keyHeader = default;
+        var headers = entry.EnumerateHeaders();
+        while (headers.MoveNext())
         {
-            throw new JetStreamApiException(code, 0, "direct get failed");
-        }
-
-        if (reply.Headers.IsEmpty)
-        {
-            return new CacheRead(CacheReadStatus.ForeignStream, null, 0, 0, 0, 0, 0);
-        }
-
-        byte[]? rented = null;
-        try
-        {
-            ReadOnlySpan<byte> block;
-            if (reply.Headers.IsSingleSegment)
+            var name = headers.Name;
+            if (name.Length != 9 || !name.StartsWith("Cache-"u8))
             {
-                block = reply.Headers.FirstSpan;
-            }
-            else
-            {
-                rented = ArrayPool<byte>.Shared.Rent((int)reply.Headers.Length);
-                reply.Headers.CopyTo(rented);
-                block = rented.AsSpan(0, (int)reply.Headers.Length);
+                continue;
             }
 
-            return Parse(block, reply.Payload);
-        }
-        finally
-        {
-            if (rented is not null)
+            if (name.SequenceEqual(ExpirationPlan.AbsoluteHeaderUtf8))
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                abs = headers.Value;
             }
-        }
-    }
-
-    private CacheRead Parse(ReadOnlySpan<byte> block, in ReadOnlySequence<byte> payload)
-    {
-        ReadOnlySpan<byte> stream = default, ttl = default, stamp = default, seq = default, abs = default, sld = default, keyHeader = default;
-        var tombstone = false;
-        var reader = new HeaderReader(block);
-        while (reader.MoveNext())
-        {
-            var name = reader.Name;
-            if (name.SequenceEqual("Nats-Stream"u8))
+            else if (name.SequenceEqual(ExpirationPlan.SlidingHeaderUtf8))
             {
-                stream = reader.Value;
+                sld = headers.Value;
             }
-            else if (name.SequenceEqual("Nats-TTL"u8))
+            else if (name.SequenceEqual(ExpirationPlan.KeyHeaderUtf8))
             {
-                ttl = reader.Value;
+                keyHeader = headers.Value;
             }
-            else if (name.SequenceEqual("Nats-Time-Stamp"u8))
-            {
-                stamp = reader.Value;
-            }
-            else if (name.SequenceEqual("Nats-Sequence"u8))
-            {
-                seq = reader.Value;
-            }
-            else if (name.SequenceEqual("KV-Operation"u8) || name.SequenceEqual("Nats-Marker-Reason"u8))
-            {
-                tombstone |= !reader.Value.IsEmpty;
-            }
-            else if (name.SequenceEqual("Cache-Abs"u8))
-            {
-                abs = reader.Value;
-            }
-            else if (name.SequenceEqual("Cache-Sld"u8))
-            {
-                sld = reader.Value;
-            }
-            else if (name.SequenceEqual("Cache-Key"u8))
-            {
-                keyHeader = reader.Value;
-            }
-        }
-
-        if (!stream.SequenceEqual(expectedStream))
-        {
-            return new CacheRead(CacheReadStatus.ForeignStream, null, 0, 0, 0, 0, 0);
-        }
-
-        _ = Utf8Parser.TryParse(seq, out ulong revision, out _);
-        if (tombstone)
-        {
-            return new CacheRead(CacheReadStatus.NotFound, null, 0, revision, 0, 0, 0);
         }
 
         _ = Utf8Parser.TryParse(abs, out long absoluteMs, out _);
         _ = Utf8Parser.TryParse(sld, out long slidingMs, out _);
-        var deadline = 0L;
-        if (!ttl.IsEmpty && TryParseTtlMs(ttl, out var ttlMs) && ttlMs > 0 && CacheTimestamps.TryParseUnixMs(stamp, out var storedMs))
-        {
-            deadline = storedMs + ttlMs;
-        }
-
+        var deadline = entry.ExpiresAtUnixMs;
+        var revision = entry.Revision;
         if ((deadline > 0 && nowMs >= deadline) || (absoluteMs > 0 && nowMs >= absoluteMs))
         {
             return new CacheRead(CacheReadStatus.Expired, null, 0, revision, deadline, absoluteMs, slidingMs);
@@ -142,6 +70,7 @@ internal readonly struct CacheReadParser(byte[] expectedStream, IBufferWriter<by
             return new CacheRead(CacheReadStatus.KeyMismatch, null, 0, revision, deadline, absoluteMs, slidingMs);
         }
 
+        var payload = entry.Value;
         var length = (int)payload.Length;
         byte[]? copy = null;
         if (destination is not null)
@@ -157,25 +86,5 @@ internal readonly struct CacheReadParser(byte[] expectedStream, IBufferWriter<by
         }
 
         return new CacheRead(CacheReadStatus.Hit, copy, length, revision, deadline, absoluteMs, slidingMs);
-    }
-
-    private static bool TryParseTtlMs(ReadOnlySpan<byte> text, out long ms)
-    {
-        if (Utf8Parser.TryParse(text, out long seconds, out var used) && used == text.Length)
-        {
-            ms = seconds * 1000;
-            return true;
-        }
-
-        Span<char> chars = stackalloc char[Math.Min(text.Length, 64)];
-        var n = System.Text.Encoding.ASCII.GetChars(text[..chars.Length], chars);
-        if (TtlFormat.TryParse(chars[..n], out var span) && span != Timeout.InfiniteTimeSpan)
-        {
-            ms = (long)span.TotalMilliseconds;
-            return true;
-        }
-
-        ms = 0;
-        return false;
     }
 }

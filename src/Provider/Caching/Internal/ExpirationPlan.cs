@@ -13,6 +13,12 @@ internal readonly record struct ExpirationPlan(long AbsoluteUnixMs, long Sliding
     public const string SlidingHeader = "Cache-Sld";
     public const string KeyHeader = "Cache-Key";
 
+    public static ReadOnlySpan<byte> AbsoluteHeaderUtf8 => "Cache-Abs"u8;
+
+    public static ReadOnlySpan<byte> SlidingHeaderUtf8 => "Cache-Sld"u8;
+
+    public static ReadOnlySpan<byte> KeyHeaderUtf8 => "Cache-Key"u8;
+
     public static ExpirationPlan From(DistributedCacheEntryOptions options, DateTimeOffset now, double slidingSlack)
     {
         DateTimeOffset? absolute = null;

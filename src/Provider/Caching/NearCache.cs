@@ -1,18 +1,19 @@
 using System.Collections.Concurrent;
 
-namespace CacheProvider.Caching.Internal;
+namespace CacheProvider.Caching;
 
 /// <summary>
-/// The in-process L1: value + revision + deadline per KV key, bounded in entries. It is only usable while the
-/// bucket watch is live (<see cref="Enable"/>/<see cref="Disable"/>), is flushed on any watch gap or disconnect, and
-/// never returns an entry past its deadline.
+/// An in-process copy of KV values (value + revision + deadline per KV key, bounded in entries), kept correct by a
+/// bucket watch: the building block of the cache's and the session store's near caches. It serves only while its owner
+/// says the watch is live (<see cref="Enable"/>/<see cref="Disable"/>), is flushed on any watch gap or disconnect, and
+/// never returns an entry past its deadline. Thread-safe.
 /// </summary>
 /// <remarks>
 /// A read can fetch revision r just before the watch processes a newer revision r' of the same key. To never keep
 /// such a stale value, the watch records the newest revision it saw per key (for a short while) before removing the
 /// entry, and an insert removes itself again when that record is newer than what it inserted.
 /// </remarks>
-internal sealed class NearCache
+public sealed class NearCache
 {
     private static readonly long RecentTicks = TimeSpan.FromSeconds(30).Ticks;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -22,16 +23,20 @@ internal sealed class NearCache
     private volatile bool _enabled;
     private long _lastPrune;
 
+    /// <summary>Creates an empty, disabled copy holding at most <paramref name="maxEntries"/> values of up to <paramref name="maxValueBytes"/> bytes.</summary>
     public NearCache(int maxEntries, int maxValueBytes)
     {
         _maxEntries = maxEntries;
         _maxValueBytes = maxValueBytes;
     }
 
+    /// <summary>Entries held.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Whether entries are served (the owner's watch is live).</summary>
     public bool Enabled => _enabled;
 
+    /// <summary>Starts serving (the owner's watch is live and caught up).</summary>
     public void Enable() => _enabled = true;
 
     /// <summary>Stops serving and drops everything (watch gap, disconnect, shutdown).</summary>
@@ -65,6 +70,10 @@ internal sealed class NearCache
         return false;
     }
 
+    /// <summary>
+    /// Stores <paramref name="value"/> (not copied: never change it afterwards) at <paramref name="revision"/>, unless the
+    /// watch already reported a newer revision of the key. <paramref name="deadlineMs"/> (Unix ms, 0 = none) ends it.
+    /// </summary>
     public void Set(string key, byte[] value, ulong revision, long deadlineMs, long serverDeadlineMs, long slidingMs, long nowMs)
     {
         if (!_enabled || value.Length > _maxValueBytes)
@@ -133,15 +142,25 @@ internal sealed class NearCache
         }
     }
 
-    internal sealed class Entry(byte[] value, ulong revision, long deadlineMs, long serverDeadlineMs, long slidingMs)
+    /// <summary>One held value.</summary>
+    public sealed class Entry(byte[] value, ulong revision, long deadlineMs, long serverDeadlineMs, long slidingMs)
     {
+        /// <summary>The value (shared: do not change it).</summary>
         public byte[] Value { get; } = value;
+
+        /// <summary>Its KV revision.</summary>
         public ulong Revision { get; } = revision;
 
-        /// <summary>Earliest of the server TTL deadline and the absolute expiration; 0 = none.</summary>
+        /// <summary>Earliest of the server TTL deadline and the absolute expiration (Unix ms); 0 = none.</summary>
         public long DeadlineMs { get; } = deadlineMs;
+
+        /// <summary>The server TTL deadline (Unix ms); 0 = none.</summary>
         public long ServerDeadlineMs { get; } = serverDeadlineMs;
+
+        /// <summary>Sliding window in ms; 0 = none.</summary>
         public long SlidingMs { get; } = slidingMs;
+
+        /// <summary>When it was last read (Unix ms), for eviction.</summary>
         public long LastAccessMs { get; set; }
     }
 }
