@@ -174,6 +174,6 @@ public sealed partial class KvBucket
             subjects.Add(_readPrefix + filter);
         }
 
-        return OrderedConsumer.CreateAsync(_js, StreamName, new OrderedConsumerOptions(subjects, policy, startSequence, headersOnly, heartbeat), cancellationToken);
+        return OrderedConsumer.CreateAsync(_js, StreamName, new OrderedConsumerOptions { FilterSubjects = subjects, DeliverPolicy = policy, StartSequence = startSequence, HeadersOnly = headersOnly, IdleHeartbeat = heartbeat }, cancellationToken);
     }
 }

@@ -16,10 +16,21 @@ internal enum DeliverPolicy
 }
 
 /// <summary>Settings of an <see cref="OrderedConsumer"/>.</summary>
-internal sealed record OrderedConsumerOptions(IReadOnlyList<string> FilterSubjects, DeliverPolicy DeliverPolicy, ulong StartSequence, bool HeadersOnly, TimeSpan IdleHeartbeat);
+internal sealed record OrderedConsumerOptions
+{
+    public IReadOnlyList<string> FilterSubjects { get; init; } = [];
+
+    public DeliverPolicy DeliverPolicy { get; init; } = DeliverPolicy.All;
+
+    public ulong StartSequence { get; init; }
+
+    public bool HeadersOnly { get; init; }
+
+    public TimeSpan IdleHeartbeat { get; init; } = TimeSpan.FromSeconds(5);
+}
 
 /// <summary>A message delivered by a consumer, with the stream metadata of its reply subject.</summary>
-internal readonly record struct Delivery(RawMsg Msg, ulong StreamSequence, long TimestampTicks, ulong Pending);
+internal readonly record struct Delivery(RawMsg Msg, ulong StreamSequence, ulong ConsumerSequence, long TimestampTicks, ulong Pending);
 
 /// <summary>
 /// An ephemeral, ordered push consumer: no acks, flow control and idle heartbeats on. It checks that consumer
@@ -58,6 +69,9 @@ internal sealed class OrderedConsumer : IAsyncDisposable
 
     /// <summary>Messages pending when the consumer was first created (what a reader must see to be "caught up").</summary>
     public ulong InitialPending { get; private set; }
+
+    /// <summary>How often the consumer was recreated.</summary>
+    public int Resets { get; private set; }
 
     /// <summary>Raised after the consumer was recreated (a watch gap was healed): the argument is the reason.</summary>
     public event EventHandler<string>? Reset;
@@ -170,7 +184,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
                 }
 
                 _lastStreamSeq = sseq;
-                yield return new Delivery(msg, sseq, ticks, pending);
+                yield return new Delivery(msg, sseq, cseq, ticks, pending);
             }
         }
         finally
@@ -230,6 +244,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
     private async Task RecreateAsync(string reason, CancellationToken cancellationToken)
     {
         _resetRequested = false;
+        Resets++;
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
