@@ -85,7 +85,9 @@ internal sealed class RawInbox : NatsSubBase, IAsyncDisposable
     /// <summary>Subscribes a fresh inbox.</summary>
     public static async ValueTask<RawInbox> SubscribeAsync(INatsConnection connection, CancellationToken cancellationToken)
     {
-        var inbox = new RawInbox(connection, connection.NewInbox());
+        // Not under NATS.Net's own inbox prefix: there its shared inbox routes by the message's subject, and a JetStream
+        // delivery carries the stream subject, not the inbox it was sent to, so it would be dropped.
+        var inbox = new RawInbox(connection, $"{connection.Opts.InboxPrefix}.{RequestMux.NewToken()}");
         await connection.AddSubAsync(inbox, cancellationToken).ConfigureAwait(false);
         return inbox;
     }
