@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [web|expiry|patterns] | bench | fuzz | setup
+# The single entry point: ./build.sh test | demo [web|expiry|patterns] | bench | setup
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,8 +60,5 @@ case "$cmd" in
   bench)
     setup
     dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
-  fuzz)
-    setup
-    FUZZ_FRAMES="${1:-1000000}" dotnet test tests/Nats.Tests -c Release --filter "Category=Fuzz" --logger "console;verbosity=normal" ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns]|bench [--filter X]|fuzz [frames]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns]|bench [--filter X]|setup]" >&2; exit 2 ;;
 esac

@@ -51,15 +51,57 @@ public sealed class KvContext
     public Version? ServerVersion => Connection.ServerInfo?.Version is { } v && Version.TryParse(v.Split('-', '+')[0], out var parsed) ? parsed : null;
 
     /// <summary>Connects (if not connected yet) and returns the server's version.</summary>
-    /// <exception cref="NatsException">The server could not be reached or refused the credentials.</exception>
+    /// <exception cref="KvAuthenticationException">The server refused the credentials or the TLS identity.</exception>
+    /// <exception cref="NatsException">The server could not be reached.</exception>
     public async ValueTask<Version> ConnectAsync(CancellationToken cancellationToken = default)
     {
         if (Connection.ConnectionState != NatsConnectionState.Open)
         {
-            await Connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsException ex) when (AuthenticationFailure(ex) is { } reason)
+            {
+                throw new KvAuthenticationException(ServerUrl(), reason, ex);
+            }
         }
 
         return ServerVersion ?? new Version(0, 0, 0);
+    }
+
+    // NATS.Net reports a refusal as "can not start to connect" wrapping the server's -ERR or the TLS failure.
+    private static string? AuthenticationFailure(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case NatsServerException s when s.Message.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase)
+                    || s.Message.Contains("Authentication", StringComparison.OrdinalIgnoreCase)
+                    || s.Message.Contains("User Authentication Expired", StringComparison.OrdinalIgnoreCase):
+                    return s.Message.Replace("Server error: ", string.Empty, StringComparison.Ordinal);
+                case System.Security.Authentication.AuthenticationException a:
+                    return "TLS: " + a.Message;
+                case NatsException n when n.Message.Contains("TLS", StringComparison.Ordinal) && n.InnerException is null:
+                    return n.Message;
+            }
+
+            if (e.Message.Contains("certificate required", StringComparison.OrdinalIgnoreCase))
+            {
+                return "TLS: the server requires a client certificate";
+            }
+        }
+
+        return null;
+    }
+
+    private string ServerUrl()
+    {
+        var url = Connection.Opts.Url;
+        var at = url.IndexOf('@', StringComparison.Ordinal);
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        return at > 0 && scheme >= 0 && at > scheme ? url[..(scheme + 3)] + url[(at + 1)..] : url;
     }
 
     /// <summary>Creates a bucket, or returns the existing one if its configuration is identical.</summary>

@@ -110,3 +110,25 @@ public sealed class KvTimeoutException : NatsException
     /// <summary>The timeout that ran out.</summary>
     public TimeSpan Timeout { get; }
 }
+
+/// <summary>
+/// The server refused this connection's identity: wrong user/password, token, NKey or creds, or a TLS handshake that
+/// failed (untrusted server certificate, missing or refused client certificate). Raised once; repeating the same
+/// connect cannot succeed. The message names the server, never the secret.
+/// </summary>
+public sealed class KvAuthenticationException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvAuthenticationException(string server, string reason, Exception inner)
+        : base($"{server} refused the connection: {reason}", inner)
+    {
+        Server = server;
+        Reason = reason;
+    }
+
+    /// <summary>The server URL (without user info).</summary>
+    public string Server { get; }
+
+    /// <summary>What was refused, as the server or the TLS layer said it.</summary>
+    public string Reason { get; }
+}

@@ -46,11 +46,12 @@ internal static class JetStreamRetry
             {
                 return await read(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when ((IsNotDelivered(ex) || IsNoReply(ex)) && time.GetElapsedTime(start) + backoff < budget)
+            catch (Exception ex) when ((IsNotDelivered(ex) || IsNoReply(ex)) && time.GetElapsedTime(start) < budget)
             {
             }
 
-            await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            var remaining = budget - time.GetElapsedTime(start);
+            await Task.Delay(remaining <= TimeSpan.Zero ? TimeSpan.Zero : backoff < remaining ? backoff : remaining, time, cancellationToken).ConfigureAwait(false);
             backoff = Next(backoff);
         }
     }

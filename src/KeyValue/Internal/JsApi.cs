@@ -89,7 +89,9 @@ internal sealed class JsApi
                 outcomeUnknown |= JetStreamRetry.IsNoReply(ex);
             }
 
-            if ((outcomeUnknown && !retry.Repeatable) || time.GetElapsedTime(start) + backoff >= retry.Budget)
+            // The whole budget is used: the last wait is cut to what is left of it.
+            var remaining = retry.Budget - time.GetElapsedTime(start);
+            if ((outcomeUnknown && !retry.Repeatable) || remaining <= TimeSpan.Zero)
             {
                 if (outcomeUnknown && retry.ReportUnknown)
                 {
@@ -99,7 +101,7 @@ internal sealed class JsApi
                 ExceptionDispatchInfo.Throw(failure);
             }
 
-            await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(backoff < remaining ? backoff : remaining, time, cancellationToken).ConfigureAwait(false);
             backoff = JetStreamRetry.Next(backoff);
         }
     }
