@@ -82,10 +82,17 @@ internal sealed class RawInbox : NatsSubBase, IAsyncDisposable
 
     public ChannelReader<RawMsg> Messages => _channel.Reader;
 
-    /// <summary>Subscribes a fresh inbox.</summary>
+    /// <summary>
+    /// Subscribes a fresh inbox: under the connection's inbox prefix (what permissions usually allow), but not under
+    /// NATS.Net's own inbox (<c>NewInbox()</c>). NATS.Net serves those through its one wildcard subscription, so the
+    /// server would see only wildcard interest in the subject, and JetStream push consumers (nats-server 2.15.1 at
+    /// least) deliver nothing to a deliver subject that only a wildcard subscription covers.
+    /// </summary>
     public static async ValueTask<RawInbox> SubscribeAsync(INatsConnection connection, CancellationToken cancellationToken)
     {
-        var inbox = new RawInbox(connection, connection.NewInbox());
+        Span<byte> id = stackalloc byte[12];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(id);
+        var inbox = new RawInbox(connection, $"{connection.Opts.InboxPrefix}.{Convert.ToHexString(id)}");
         await connection.AddSubAsync(inbox, cancellationToken).ConfigureAwait(false);
         return inbox;
     }
