@@ -133,7 +133,17 @@ internal sealed class ConnectionFlags
     public NatsOpts ToOptions(ParseResult parse)
     {
         var settings = ToSettings(parse);
-        var opts = settings.ApplyTo(NatsOpts.Default);
+        NatsOpts opts;
+        try
+        {
+            opts = settings.ApplyTo(NatsOpts.Default);
+        }
+        catch (ArgumentException ex)
+        {
+            // E.g. an --nkey file without a seed; the messages name settings and files, never a secret.
+            throw new UsageException(ex.Message.Replace("Nats:NKeySeedFile", "--nkey", StringComparison.Ordinal), ex);
+        }
+
         return opts with
         {
             CommandTimeout = settings.RequestTimeout,
