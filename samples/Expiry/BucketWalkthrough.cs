@@ -1,5 +1,5 @@
 using System.Text;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Samples.Expiry;
 
@@ -80,7 +80,7 @@ internal sealed class BucketWalkthrough(KvContext kv, Report report, DemoNames n
                 throw new DemoFailedException($"bucket: unexpected {entry.Operation} of '{entry.Key}' (revision {entry.Revision}) written by a client");
             }
 
-            var raw = entry.Headers is { } h && h.TryGetValue("Nats-Marker-Reason", out var r) ? r : "?";
+            var raw = entry.Headers is { } h && h.TryGetValue("Nats-Marker-Reason", out var r) ? r.ToString() : "?";
             var result = tracker.Arrived(entry.Key, entry.MarkerReason.ToString(), entry.Created);
             report.Event($"EXPIRED  rev {entry.Revision,-3} {entry.Key,-16} {$"marker: {entry.MarkerReason} ({raw})",-33} due {report.Rel(result.Deadline)}  late {Report.Ms(result.Lateness)}");
             if (entry.MarkerReason != KvMarkerReason.Expired)

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
 
 namespace CacheProvider.Samples.Expiry;
 
@@ -90,26 +89,26 @@ internal static class Program
 
     private static async Task<IReadOnlyList<ExpiryResult>> RunAsync(string url, bool shared, Report report, CancellationToken cancellationToken)
     {
-        var nats = new NatsConnection(new NatsOptions { Url = url, Name = "expiry-demo" });
+        var nats = new NatsConnection(NatsOpts.Default with { Url = url, Name = "expiry-demo" });
         await using var _ = nats.ConfigureAwait(false);
-        await nats.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var kv = new KvContext(nats);
+        var version = await kv.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var info = nats.ServerInfo ?? throw new DemoFailedException("connected, but the server sent no INFO");
-        if (!info.JetStream)
+        if (!info.JetStreamAvailable)
         {
             throw new DemoFailedException($"{url} does not have JetStream enabled (start nats-server with -js)");
         }
 
-        if (info.ParsedVersion < KvContext.MinimumServerVersion)
+        if (version < KvContext.MinimumServerVersion)
         {
             throw new DemoFailedException($"nats-server {info.Version} is too old: per-message TTL with reliable markers needs {KvContext.MinimumServerVersion}+");
         }
 
         report.Plain($"connected to nats-server {info.Version}; [+s.sss] = seconds since the demo started");
-        var js = new JetStreamContext(nats);
         var names = DemoNames.Create(shared);
         var results = new List<ExpiryResult>();
-        results.AddRange(await new StreamWalkthrough(js, report, names).RunAsync(cancellationToken).ConfigureAwait(false));
-        results.AddRange(await new BucketWalkthrough(new KvContext(js), report, names).RunAsync(cancellationToken).ConfigureAwait(false));
+        results.AddRange(await new StreamWalkthrough(kv.JetStream, report, names).RunAsync(cancellationToken).ConfigureAwait(false));
+        results.AddRange(await new BucketWalkthrough(kv, report, names).RunAsync(cancellationToken).ConfigureAwait(false));
         return results;
     }
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace CacheProvider.Samples.Expiry;
 
@@ -11,7 +12,7 @@ namespace CacheProvider.Samples.Expiry;
 /// one with <c>6s</c> and one without (the stream's max_age of 8 s applies). An ordered consumer shows each message
 /// being stored and, later, the limit marker the server writes when it expires (ADR-48).
 /// </summary>
-internal sealed partial class StreamWalkthrough(JetStreamContext js, Report report, DemoNames names)
+internal sealed partial class StreamWalkthrough(INatsJSContext js, Report report, DemoNames names)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(8);
 
@@ -31,14 +32,12 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
             ($"{names.SubjectPrefix}.no-ttl", null),
         };
 
-        await js.CreateStreamAsync(new StreamConfig
+        await js.CreateStreamAsync(new StreamConfig(names.Stream, [$"{names.SubjectPrefix}.>"])
         {
-            Name = names.Stream,
-            Subjects = [$"{names.SubjectPrefix}.>"],
             MaxAge = MaxAge,
-            AllowMsgTtl = true,
-            SubjectDeleteMarkerTtl = MarkerTtl,
-            Storage = "file",
+            AllowMsgTTL = true,
+            SubjectDeleteMarkerTTL = MarkerTtl,
+            Storage = StreamConfigStorage.File,
         }, cancellationToken).ConfigureAwait(false);
         report.Note($"stream {names.Stream}: subjects {names.SubjectPrefix}.>, max_age {Report.Seconds(MaxAge)}, allow_msg_ttl, subject_delete_marker_ttl {Report.Seconds(MarkerTtl)}");
         report.Note("due = the time the server stored the message + its TTL; late = marker time - due");
@@ -46,13 +45,13 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
 
         try
         {
-            // Created (and awaited) before publishing, so "deliver all" sees every message and every marker.
-            var consumer = await OrderedConsumer.CreateAsync(js, names.Stream, new OrderedConsumerOptions
+            // NATS.Net's ordered consumer, "deliver all": it sees every message and every marker, whenever it starts
+            // reading (the markers stay MarkerTtl, long after the pump is reading).
+            var consumer = await js.CreateOrderedConsumerAsync(names.Stream, new NatsJSOrderedConsumerOpts
             {
                 FilterSubjects = [$"{names.SubjectPrefix}.>"],
-                DeliverPolicy = DeliverPolicy.All,
+                DeliverPolicy = ConsumerConfigDeliverPolicy.All,
             }, cancellationToken).ConfigureAwait(false);
-            await using var _ = consumer.ConfigureAwait(false);
             await using var pump = new EventPump<Delivered>(Deliveries(consumer, cancellationToken), cancellationToken);
 
             foreach (var (subject, ttl) in messages)
@@ -64,7 +63,8 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
                 }
 
                 var body = Encoding.UTF8.GetBytes(ttl is null ? "lives until the stream's max_age" : $"lives {ttl}");
-                await js.PublishAsync(subject, body, headers, cancellationToken).ConfigureAwait(false);
+                var ack = await js.PublishAsync(subject, body, headers: headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+                ack.EnsureSuccess();
             }
 
             return await FollowAsync(pump, messages.Length, cancellationToken).ConfigureAwait(false);
@@ -92,8 +92,8 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
             }
 
             var headers = msg.Headers;
-            var reason = headers is not null && headers.TryGetValue("Nats-Marker-Reason", out var r) ? r : null;
-            var ttlHeader = headers is not null && headers.TryGetValue("Nats-TTL", out var t) ? t : null;
+            var reason = headers is not null && headers.TryGetValue("Nats-Marker-Reason", out var r) ? r.ToString() : null;
+            var ttlHeader = headers is not null && headers.TryGetValue("Nats-TTL", out var t) ? t.ToString() : null;
             if (reason is null)
             {
                 stored++;
@@ -109,7 +109,7 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
 
             var result = tracker.Arrived(msg.Subject, reason, msg.Stored);
             report.Event($"EXPIRED  seq {msg.Sequence,-3} {msg.Subject,-20} {"Nats-Marker-Reason: " + reason,-28} due {report.Rel(result.Deadline)}  late {Report.Ms(result.Lateness)}");
-            report.Detail($"(the marker: {msg.PayloadLength} B payload, Nats-TTL: {ttlHeader ?? "-"} so it removes itself, Nats-Rollup: {(headers!.TryGetValue("Nats-Rollup", out var roll) ? roll : "-")})");
+            report.Detail($"(the marker: {msg.PayloadLength} B payload, Nats-TTL: {ttlHeader ?? "-"} so it removes itself, Nats-Rollup: {(headers!.TryGetValue("Nats-Rollup", out var roll) ? roll.ToString() : "-")})");
             if (reason != "MaxAge")
             {
                 throw new DemoFailedException($"stream: marker for '{msg.Subject}' has reason '{reason}', expected MaxAge");
@@ -119,11 +119,12 @@ internal sealed partial class StreamWalkthrough(JetStreamContext js, Report repo
         return tracker.Results;
     }
 
-    private static async IAsyncEnumerable<Delivered> Deliveries(OrderedConsumer consumer, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<Delivered> Deliveries(INatsJSConsumer consumer, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var m in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var m in consumer.ConsumeAsync<byte[]>(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            yield return new Delivered(m.Msg.Subject, m.StreamSequence, m.Timestamp, m.Msg.Headers, m.Msg.Data.Length);
+            var meta = m.Metadata ?? throw new DemoFailedException($"stream: a message on {m.Subject} came without JetStream metadata");
+            yield return new Delivered(m.Subject, meta.Sequence.Stream, meta.Timestamp, m.Headers, m.Data?.Length ?? 0);
         }
     }
 

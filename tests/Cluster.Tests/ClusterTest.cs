@@ -1,5 +1,5 @@
 using System.Text;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 
 namespace CacheProvider.Cluster.Tests;
 
@@ -10,12 +10,11 @@ internal static class ClusterTest
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     /// <summary>A connection seeded with every node (it learns them from INFO anyway).</summary>
-    public static NatsConnection Connect(NatsCluster cluster, string? url = null) => new(new NatsOptions
+    public static NatsConnection Connect(NatsCluster cluster, string? url = null) => new(TestNats.Options(url ?? cluster.Urls) with
     {
-        Url = url ?? cluster.Urls,
         RequestTimeout = TimeSpan.FromSeconds(5), // R3 stream creation can take seconds with four clusters on a small box
-        ReconnectWait = TimeSpan.FromMilliseconds(100),
-        MaxReconnectWait = TimeSpan.FromMilliseconds(500),
+        ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
+        ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
     });
 
     public static ReadOnlyMemory<byte> Bytes(string s) => Encoding.UTF8.GetBytes(s);

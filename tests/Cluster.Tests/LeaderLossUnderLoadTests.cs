@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using CacheProvider.Caching;
+using CacheProvider.KeyValue;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 using Microsoft.Extensions.Caching.Distributed;
 
 namespace CacheProvider.Cluster.Tests;
@@ -181,7 +182,7 @@ public sealed class LeaderLossUnderLoadTests(ITestOutputHelper output)
         }
 
         // The watch resumed across the leader change and TTL markers fired for keys written before and after it.
-        var raw = await new Nats.KeyValue.KvContext(nc).GetBucketAsync("cache");
+        var raw = await new KvContext(nc).GetBucketAsync("cache");
         await Task.Delay(TimeSpan.FromSeconds(1));
         output.WriteLine($"events so far: {string.Join(", ", events.Select(e => $"{e.Key}:{e.Reason}@{e.Revision}"))}");
         foreach (var key in new[] { "ttl-before", "ttl-after" })
@@ -192,12 +193,12 @@ public sealed class LeaderLossUnderLoadTests(ITestOutputHelper output)
                 await Task.Delay(50);
             }
 
-            var last = await raw.GetLastAsync(key, Nats.KeyValue.KvReadMode.Leader);
+            var last = await raw.GetLastAsync(key, KvReadMode.Leader);
             output.WriteLine($"{key}: stored last revision {last}; events {string.Join(", ", events.Where(e => e.Key == key).Select(e => $"{e.Reason}@{e.Revision}"))}");
             Assert.True(events.Any(e => e.Key == key && e.Reason == CacheKeyEventReason.Expired), $"expiry event for {key} (stored: {last})");
         }
 
-        var during = await raw.GetLastAsync("ttl-during", Nats.KeyValue.KvReadMode.Leader);
+        var during = await raw.GetLastAsync("ttl-during", KvReadMode.Leader);
         output.WriteLine($"ttl-during: stored last revision {during}; events {string.Join(", ", events.Where(e => e.Key == "ttl-during").Select(e => $"{e.Reason}@{e.Revision}"))}");
         Assert.Null(await cache.GetAsync("ttl-during"));
         await cache.RemoveAsync("removed-late");

@@ -1,6 +1,5 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
 
 namespace CacheProvider.Cluster.Tests;
 
@@ -16,9 +15,9 @@ public sealed class ReadRetryTests(ITestOutputHelper output)
         var rev = await created.PutAsync("k", ClusterTest.Bytes("v"));
 
         // Short request timeout, so the outage spans several attempts.
-        await using var nc = new NatsConnection(new NatsOptions { Url = cluster.Urls, RequestTimeout = TimeSpan.FromMilliseconds(500) });
-        var bucket = await new KvContext(new JetStreamContext(nc) { ReadRetryBudget = TimeSpan.FromSeconds(15) }).GetBucketAsync("retry");
-        var noRetry = await new KvContext(new JetStreamContext(nc) { ReadRetryBudget = TimeSpan.Zero }).GetBucketAsync("retry");
+        await using var nc = new NatsConnection(TestNats.Options(cluster.Urls) with { RequestTimeout = TimeSpan.FromMilliseconds(500) });
+        var bucket = await new KvContext(nc, new KvContextOptions { ReadRetryBudget = TimeSpan.FromSeconds(15) }).GetBucketAsync("retry");
+        var noRetry = await new KvContext(nc, new KvContextOptions { ReadRetryBudget = TimeSpan.Zero }).GetBucketAsync("retry");
 
         foreach (var n in cluster.Nodes)
         {
@@ -27,7 +26,7 @@ public sealed class ReadRetryTests(ITestOutputHelper output)
 
         try
         {
-            await Assert.ThrowsAsync<NatsTimeoutException>(async () => await noRetry.GetAsync("k", KvReadMode.Leader));
+            await Assert.ThrowsAsync<KvTimeoutException>(async () => await noRetry.GetAsync("k", KvReadMode.Leader));
             var leader = bucket.GetAsync("k", KvReadMode.Leader).AsTask();
             var direct = bucket.GetAsync("k").AsTask();
             await Task.Delay(TimeSpan.FromSeconds(1.5));

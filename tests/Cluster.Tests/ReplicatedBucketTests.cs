@@ -1,7 +1,7 @@
 using System.Buffers;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream.Models;
 
 namespace CacheProvider.Cluster.Tests;
 
@@ -21,7 +21,7 @@ public sealed class ReplicatedBucketTests(ITestOutputHelper output)
         StreamInfo info = null!;
         await ClusterTest.EventuallyAsync(async () =>
         {
-            info = await kv.JetStream.GetStreamInfoAsync(bucket.StreamName);
+            info = (await kv.JetStream.GetStreamAsync(bucket.StreamName)).Info;
             return info.Cluster?.Replicas?.Count == 2 && info.Cluster.Replicas.All(r => r.Current);
         }, "two current replicas");
         Assert.Equal("c1", info.Cluster!.Name);
@@ -57,7 +57,7 @@ public sealed class ReplicatedBucketTests(ITestOutputHelper output)
                 {
                     rev = await bucket.PutAsync(key, new ReadOnlySequence<byte>(ClusterTest.Bytes(value)), new KvPutOptions { MsgId = Guid.NewGuid().ToString("N") });
                 }
-                catch (JetStreamWriteOutcomeUnknownException)
+                catch (KvWriteOutcomeUnknownException)
                 {
                     Interlocked.Increment(ref unknown);
                     continue;
@@ -126,7 +126,7 @@ public sealed class ReplicatedBucketTests(ITestOutputHelper output)
 
         try
         {
-            var ex = await Assert.ThrowsAsync<JetStreamWriteOutcomeUnknownException>(async () =>
+            var ex = await Assert.ThrowsAsync<KvWriteOutcomeUnknownException>(async () =>
                 await bucket.PutAsync("u", value, new KvPutOptions { RetryBudget = TimeSpan.FromSeconds(1) }));
             Assert.Equal(1, ex.Attempts);
 
@@ -145,8 +145,8 @@ public sealed class ReplicatedBucketTests(ITestOutputHelper output)
             // Stored once: the stream holds "k", "m" once, and "u" if that unacknowledged write landed.
             var uStored = await bucket.GetAsync("u", KvReadMode.Leader) is not null;
             output.WriteLine($"unacknowledged write stored after all: {uStored}");
-            var info = await kv.JetStream.GetStreamInfoAsync(bucket.StreamName);
-            Assert.Equal(uStored ? 3UL : 2UL, info.State.Messages);
+            var info = (await kv.JetStream.GetStreamAsync(bucket.StreamName)).Info;
+            Assert.Equal(uStored ? 3L : 2L, info.State.Messages);
         }
         finally
         {

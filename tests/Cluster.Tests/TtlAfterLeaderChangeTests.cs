@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Cluster.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CacheProvider.Nats;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.KvDoctor.Tests;
 
@@ -9,7 +9,7 @@ public sealed class AuditFixTests(ITestOutputHelper output)
     public async Task Audit_flags_each_planted_bucket_and_nothing_else_then_fix_resolves_each()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var nats = new NatsConnection(server.Url);
+        await using var nats = await server.ConnectAsync();
         await Planted.PlantAsync(nats);
         await Task.Delay(500); // the mirror catches up
 
@@ -54,7 +54,7 @@ public sealed class AuditFixTests(ITestOutputHelper output)
         Assert.Empty(Findings(after));
 
         // Live values survived the tombstone purge and the history change.
-        var kv = new CacheProvider.Nats.KeyValue.KvContext(nats);
+        var kv = new KvContext(nats);
         Assert.Equal("v2"u8.ToArray(), (await (await kv.GetBucketAsync("hist")).GetAsync("h"))!.Value.ToArray());
         Assert.NotNull(await (await kv.GetBucketAsync("deletemap")).GetAsync("pin"));
         Assert.Equal(0UL, (await kv.GetStatusAsync("tombstones")).Values);
@@ -64,9 +64,9 @@ public sealed class AuditFixTests(ITestOutputHelper output)
     public async Task Fix_sets_max_age_on_a_named_bucket_only_with_yes()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var nats = new NatsConnection(server.Url);
-        var kv = new CacheProvider.Nats.KeyValue.KvContext(nats);
-        await kv.CreateBucketAsync(new CacheProvider.Nats.KeyValue.KvBucketConfig { Bucket = "b" });
+        await using var nats = await server.ConnectAsync();
+        var kv = new KvContext(nats);
+        await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "b" });
 
         var (_, dry, _) = await Doctor.RunAsync(output, ["fix", "b", "--max-age", "1h", "-s", server.Url]);
         Assert.Contains("+ max_age: 1h", dry);

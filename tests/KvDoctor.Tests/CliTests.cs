@@ -1,5 +1,5 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.NKeys;
 
 namespace CacheProvider.KvDoctor.Tests;
 
@@ -14,6 +14,8 @@ public sealed class CliTests(ITestOutputHelper output)
     [InlineData("audit", "--user", "u", "--token", "t")]
     [InlineData("audit", "--tlscert", "/no/such.pem", "--tlskey", "/no/such.key")]
     [InlineData("audit", "--server", "nats://bad host:1")]
+    [InlineData("audit", "--creds", "/no/such.creds")]
+    [InlineData("audit", "--nkey", "/no/such.nk")]
     [InlineData("watch")]
     [InlineData("frobnicate")]
     [InlineData]
@@ -59,6 +61,41 @@ public sealed class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task NKey_seed_file_authenticates_and_a_wrong_or_missing_seed_exits_3_without_echoing_a_seed()
+    {
+        using var user = KeyPair.CreatePair(PrefixByte.User);
+        using var stranger = KeyPair.CreatePair(PrefixByte.User);
+        var dir = Directory.CreateTempSubdirectory("kvdoctor-nkey-").FullName;
+        try
+        {
+            // What "nk -gen user" writes: the seed alone.
+            var seedFile = Path.Combine(dir, "user.nk");
+            await File.WriteAllTextAsync(seedFile, user.GetSeed() + "\n");
+            var strangerFile = Path.Combine(dir, "stranger.nk");
+            await File.WriteAllTextAsync(strangerFile, stranger.GetSeed() + "\n");
+            await using var server = await NatsServer.StartAsync(output, config: $"authorization {{ users = [ {{ nkey: \"{user.GetPublicKey()}\" }} ] }}");
+
+            var (code, _, err) = await Doctor.RunAsync(output, "audit", "-s", server.Url, "--nkey", seedFile);
+            Assert.Equal(ExitCodes.Ok, code);
+            Assert.Empty(err);
+
+            (code, _, err) = await Doctor.RunAsync(output, "audit", "-s", server.Url, "--nkey", strangerFile);
+            Assert.Equal(ExitCodes.Unreachable, code);
+            Assert.Contains("refused the credentials", err);
+            Assert.DoesNotContain(stranger.GetSeed(), err);
+            Assert.DoesNotContain(user.GetSeed(), err);
+
+            (code, _, err) = await Doctor.RunAsync(output, "audit", "-s", server.Url);
+            Assert.Equal(ExitCodes.Unreachable, code);
+            Assert.Contains("refused the credentials", err);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Missing_bucket_exits_2_and_a_server_without_JetStream_exits_3()
     {
         await using var server = await NatsServer.StartAsync(output);
@@ -76,7 +113,7 @@ public sealed class CliTests(ITestOutputHelper output)
     public async Task Watch_shows_operations_marker_reason_and_lateness_after_the_deadline()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var nats = new NatsConnection(server.Url);
+        await using var nats = await server.ConnectAsync();
         var bucket = await new KvContext(nats).CreateBucketAsync(new KvBucketConfig { Bucket = "w", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
         await bucket.PutAsync("old", "v"u8.ToArray());
         await bucket.DeleteAsync("old");

@@ -1,5 +1,4 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.KvDoctor.Tests;
 
@@ -9,7 +8,7 @@ public sealed class MirrorTests(ITestOutputHelper output)
     public async Task A_plain_mirror_fixed_by_the_tool_ends_identical_to_its_origin_after_all_TTLs()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var nats = new NatsConnection(server.Url);
+        await using var nats = await server.ConnectAsync();
         var kv = new KvContext(nats);
         var origin = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "origin", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
         await Planted.CreatePlainMirrorAsync(kv.JetStream, "mirror", "origin");
@@ -49,7 +48,7 @@ public sealed class MirrorTests(ITestOutputHelper output)
     public async Task Mirror_add_creates_a_TTL_correct_mirror()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var nats = new NatsConnection(server.Url);
+        await using var nats = await server.ConnectAsync();
         var kv = new KvContext(nats);
         var origin = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
         await origin.PutAsync("s1", "v"u8.ToArray(), TimeSpan.FromSeconds(2));

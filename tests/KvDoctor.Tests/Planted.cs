@@ -1,6 +1,7 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace CacheProvider.KvDoctor.Tests;
 
@@ -19,7 +20,7 @@ internal static class Planted
     /// <summary>Thresholds small enough for a test: 50 interior deletes, 10 tombstones.</summary>
     public static readonly string[] Thresholds = ["--many-deletes", "50", "--tombstones", "10"];
 
-    public static async Task PlantAsync(NatsConnection nats)
+    public static async Task PlantAsync(INatsConnection nats)
     {
         var kv = new KvContext(nats);
 
@@ -43,7 +44,8 @@ internal static class Planted
         var hist = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "hist", History = 5, LimitMarkerTtl = TimeSpan.FromSeconds(1) });
         await hist.PutAsync("h", "v1"u8.ToArray());
         // Our client refuses TTL'd writes to history > 1 buckets; other clients (and raw publishes) do not.
-        await kv.JetStream.PublishAsync("$KV.hist.h", "v2"u8.ToArray(), new NatsHeaders { { "Nats-TTL", "5m" } });
+        var ack = await kv.JetStream.PublishAsync("$KV.hist.h", "v2"u8.ToArray(), headers: new NatsHeaders { { "Nats-TTL", "5m" } });
+        ack.EnsureSuccess();
 
         // Clean: a cache-like bucket (values with TTL, removal by purge-with-TTL) and a plain one with values only.
         var clean = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "clean", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
@@ -59,17 +61,17 @@ internal static class Planted
         await CreatePlainMirrorAsync(kv.JetStream, "mirror", "origin");
     }
 
-    public static Task<StreamInfo> CreatePlainMirrorAsync(JetStreamContext js, string mirror, string origin) =>
-        js.CreateStreamAsync(new StreamConfig
+    public static async Task<StreamInfo> CreatePlainMirrorAsync(INatsJSContext js, string mirror, string origin) =>
+        (await js.CreateStreamAsync(new StreamConfig
         {
             Name = "KV_" + mirror,
             MaxMsgsPerSubject = 1,
-            Discard = "new",
-            AllowRollup = true,
+            Discard = StreamConfigDiscard.New,
+            AllowRollupHdrs = true,
             DenyDelete = true,
             AllowDirect = true,
             MirrorDirect = true,
             DuplicateWindow = TimeSpan.FromMinutes(2),
             Mirror = new StreamSource { Name = "KV_" + origin },
-        }).AsTask();
+        })).Info;
 }

@@ -79,9 +79,16 @@ public sealed class NatsConnectionOptions
             Username = User ?? opts.AuthOpts.Username,
             Password = Password ?? opts.AuthOpts.Password,
             Token = Token ?? opts.AuthOpts.Token,
-            NKeyFile = NKeySeedFile ?? opts.AuthOpts.NKeyFile,
             CredsFile = CredsFile ?? opts.AuthOpts.CredsFile,
         };
+        if (NKeySeedFile is not null)
+        {
+            // NATS.Net's NKeyFile wants the seed and the public key in the file; a seed file (what "nk -gen user"
+            // writes) holds only the seed. The public key is derived from it.
+            var (seed, publicKey) = ReadNKeySeed(NKeySeedFile);
+            auth = auth with { Seed = seed, NKey = publicKey, NKeyFile = null };
+        }
+
         return opts with
         {
             Url = Url,
@@ -91,6 +98,32 @@ public sealed class NatsConnectionOptions
             RequestTimeout = RequestTimeout,
             ConnectTimeout = ConnectTimeout,
         };
+    }
+
+    /// <summary>The seed in <paramref name="path"/> (first line starting with <c>SU</c>) and its public key.</summary>
+    /// <exception cref="ArgumentException">No valid user seed in the file (the message never includes the file's text).</exception>
+    private static (string Seed, string PublicKey) ReadNKeySeed(string path)
+    {
+        foreach (var raw in File.ReadLines(path))
+        {
+            var line = raw.Trim();
+            if (!line.StartsWith("SU", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var pair = NATS.NKeys.KeyPair.FromSeed(line);
+                return (line, pair.GetPublicKey());
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new ArgumentException($"Nats:NKeySeedFile holds no valid user NKey seed: {path}", nameof(path));
+            }
+        }
+
+        throw new ArgumentException($"Nats:NKeySeedFile holds no user NKey seed (a line starting with SU): {path}", nameof(path));
     }
 
     /// <summary>Checks the settings; the message names the setting, never a secret.</summary>

@@ -110,14 +110,20 @@ internal sealed class JsApi
     public async ValueTask<StoredEntry?> GetLastFromLeaderOnceAsync(string stream, string subject, CancellationToken cancellationToken)
     {
         StreamMsgGetResponse r;
+        var api = $"{Prefix}.STREAM.MSG.GET.{stream}";
         try
         {
             r = await Js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
-                $"{Prefix}.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
+                api, new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.NoMessageFound)
         {
             return null;
+        }
+        catch (NatsJSApiNoResponseException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The same typed timeout as a direct read: callers must not need to know which path NATS.Net took.
+            throw new KvTimeoutException(api, RequestTimeout);
         }
 
         var m = r.Message;

@@ -1,6 +1,6 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 using CacheProvider.Operations;
 
 namespace CacheProvider.KvDoctor.Audit;
@@ -10,10 +10,10 @@ internal static class AuditRunner
 {
     /// <summary>Audits <paramref name="buckets"/> (all KV buckets when empty).</summary>
     /// <exception cref="UsageException">A named bucket does not exist.</exception>
-    public static async Task<AuditResult> RunAsync(NatsConnection connection, IReadOnlyList<string> buckets, KvAuditThresholds thresholds, bool scanKeys, CancellationToken cancellationToken)
+    public static async Task<AuditResult> RunAsync(INatsConnection connection, IReadOnlyList<string> buckets, KvAuditThresholds thresholds, bool scanKeys, CancellationToken cancellationToken)
     {
         var kv = new KvContext(connection);
-        var version = connection.ServerInfo?.ParsedVersion ?? new Version(0, 0);
+        var version = kv.ServerVersion ?? new Version(0, 0);
         var names = buckets.Count > 0 ? buckets.ToList() : await ListAsync(kv, cancellationToken).ConfigureAwait(false);
         var reports = new List<KvBucketReport>(names.Count);
         foreach (var name in names.Order(StringComparer.Ordinal))
@@ -24,7 +24,7 @@ internal static class AuditRunner
         }
 
         var serverFindings = KvAudit.CheckServer(version) is { } f ? new[] { f } : [];
-        return new AuditResult(connection.ConnectedServer ?? connection.Options.Url, version, serverFindings, reports);
+        return new AuditResult(ConnectedServer(connection), version, serverFindings, reports);
     }
 
     /// <summary>Binds a bucket, turning "not found" into a usage error.</summary>
@@ -34,7 +34,7 @@ internal static class AuditRunner
         {
             return await kv.GetBucketAsync(name, cancellationToken).ConfigureAwait(false);
         }
-        catch (JetStreamApiException ex) when (ex.ErrorCode == JetStreamErrorCode.StreamNotFound)
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.StreamNotFound)
         {
             throw new UsageException($"bucket '{name}' does not exist (no stream KV_{name})");
         }
@@ -42,6 +42,17 @@ internal static class AuditRunner
         {
             throw new UsageException($"'{name}' is not a valid bucket name: {ex.Message}");
         }
+    }
+
+    /// <summary>The server actually connected to: its advertised address, else the (redacted) seed URLs.</summary>
+    private static string ConnectedServer(INatsConnection connection)
+    {
+        if (connection.ServerInfo is { } info && !string.IsNullOrEmpty(info.Host) && info.Host is not ("0.0.0.0" or "::" or "[::]"))
+        {
+            return $"nats://{info.Host}:{info.Port}";
+        }
+
+        return ConnectionFlags.Redact(connection.Opts.Url);
     }
 
     private static async Task<List<string>> ListAsync(KvContext kv, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-using CacheProvider.Nats.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace CacheProvider.KvDoctor.Audit;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.JetStream.Models;
 using CacheProvider.Operations;
 
 namespace CacheProvider.KvDoctor.Audit;
@@ -22,9 +22,9 @@ internal static class FixPlanner
 
         if (codes.Contains(KvFindingCodes.UnboundedDeleteMap) && current.Mirror is null)
         {
-            updated = updated with { SubjectDeleteMarkerTtl = settings.MarkerTtl, AllowMsgTtl = true };
-            Change(diff, "subject_delete_marker_ttl", Durations.Format(current.SubjectDeleteMarkerTtl), Durations.Format(settings.MarkerTtl));
-            if (!current.AllowMsgTtl)
+            updated = updated with { SubjectDeleteMarkerTTL = settings.MarkerTtl, AllowMsgTTL = true };
+            Change(diff, "subject_delete_marker_ttl", Durations.Format(current.SubjectDeleteMarkerTTL), Durations.Format(settings.MarkerTtl));
+            if (!current.AllowMsgTTL)
             {
                 Change(diff, "allow_msg_ttl", "false", "true");
             }
@@ -43,7 +43,7 @@ internal static class FixPlanner
 
         if (codes.Contains(KvFindingCodes.MirrorWithoutTtl))
         {
-            updated = updated with { AllowMsgTtl = true };
+            updated = updated with { AllowMsgTTL = true };
             Change(diff, "allow_msg_ttl", "false", "true");
         }
 

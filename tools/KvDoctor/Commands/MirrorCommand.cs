@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CacheProvider.KvDoctor.Audit;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.KvDoctor.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace CacheProvider.KvDoctor.Commands;
 
@@ -13,7 +13,7 @@ internal static class Runner
     /// <summary>Runs <paramref name="prepare"/> (flag validation) before connecting, so bad values exit 2 even without a server.</summary>
     public static async Task<int> RunAsync<T>(ToolIo io, ConnectionFlags flags, ParseResult parse, Func<T> prepare, Func<NatsConnection, T, Task<int>> body, CancellationToken cancellationToken)
     {
-        NatsOptions options;
+        NatsOpts options;
         T prepared;
         try
         {
@@ -25,21 +25,29 @@ internal static class Runner
             return Usage(io, ex.Message);
         }
 
+        // Never the options themselves: NatsOpts.ToString() prints passwords, tokens and seeds.
+        var server = ConnectionFlags.Redact(options.Url);
         var connection = new NatsConnection(options);
         await using (connection.ConfigureAwait(false))
         {
             try
             {
-                await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (NatsAuthorizationException ex)
+            catch (NatsException ex) when (IsAuthError(ex))
             {
-                await io.Error.WriteLineAsync($"kv-doctor: {Describe(options)} refused the credentials: {ex.Message}").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: {server} refused the credentials: {Scrub(Innermost(ex).Message, options)}").ConfigureAwait(false);
                 return ExitCodes.Unreachable;
             }
             catch (NatsException ex)
             {
-                await io.Error.WriteLineAsync($"kv-doctor: cannot reach {Describe(options)}: {ex.Message}").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: cannot reach {server}: {Scrub(Innermost(ex).Message, options)}").ConfigureAwait(false);
+                return ExitCodes.Unreachable;
+            }
+
+            if (connection.ServerInfo is { JetStreamAvailable: false })
+            {
+                await io.Error.WriteLineAsync($"kv-doctor: {server} has no JetStream; start nats-server with -js").ConfigureAwait(false);
                 return ExitCodes.Unreachable;
             }
 
@@ -51,24 +59,24 @@ internal static class Runner
             {
                 return Usage(io, ex.Message);
             }
-            catch (NatsNoRespondersException)
+            catch (Exception ex) when (ex is NatsNoRespondersException or NatsJSApiNoResponseException)
             {
-                await io.Error.WriteLineAsync($"kv-doctor: {Describe(options)} has no JetStream (no responders on $JS.API); start nats-server with -js").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: {server} has no JetStream (no responders on $JS.API); start nats-server with -js").ConfigureAwait(false);
                 return ExitCodes.Unreachable;
             }
-            catch (JetStreamApiException ex)
+            catch (NatsJSApiException ex)
             {
-                await io.Error.WriteLineAsync($"kv-doctor: the server refused: {ex.Message}").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: the server refused: {Scrub(ex.Message, options)}").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            catch (NatsPermissionException ex)
+            catch (NatsException ex) when (ex.Message.Contains("Permissions Violation", StringComparison.OrdinalIgnoreCase))
             {
-                await io.Error.WriteLineAsync($"kv-doctor: permission denied: {ex.Message}").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: permission denied: {Scrub(ex.Message, options)}").ConfigureAwait(false);
                 return ExitCodes.Unreachable;
             }
             catch (NatsException ex)
             {
-                await io.Error.WriteLineAsync($"kv-doctor: lost {Describe(options)}: {ex.Message}").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"kv-doctor: lost {server}: {Scrub(ex.Message, options)}").ConfigureAwait(false);
                 return ExitCodes.Unreachable;
             }
         }
@@ -81,11 +89,52 @@ internal static class Runner
         return ExitCodes.Usage;
     }
 
-    private static string Describe(NatsOptions options)
+    private static bool IsAuthError(Exception ex)
     {
-        var s = options.ToString();
-        var start = s.IndexOf("Url = ", StringComparison.Ordinal) + 6;
-        var end = s.IndexOf(", Name", StringComparison.Ordinal);
-        return start > 5 && end > start ? s[start..end] : "the NATS server";
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is NatsServerException { IsAuthError: true } ||
+                e.Message.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase) ||
+                e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><paramref name="message"/> with every secret of <paramref name="options"/> (and URL user info) masked.</summary>
+    private static string Scrub(string message, NatsOpts options)
+    {
+        var a = options.AuthOpts;
+        foreach (var secret in new[] { a.Password, a.Token, a.Seed, a.Jwt })
+        {
+            if (!string.IsNullOrEmpty(secret))
+            {
+                message = message.Replace(secret, "***", StringComparison.Ordinal);
+            }
+        }
+
+        foreach (var url in options.Url.Split(','))
+        {
+            var u = url.Trim();
+            if (u.Length > 0)
+            {
+                message = message.Replace(u, ConnectionFlags.Redact(u), StringComparison.Ordinal);
+            }
+        }
+
+        return message;
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } inner)
+        {
+            ex = inner;
+        }
+
+        return ex;
     }
 }

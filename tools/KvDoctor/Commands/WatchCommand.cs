@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CacheProvider.KvDoctor.Audit;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.KvDoctor.Commands;
 
