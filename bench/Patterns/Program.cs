@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
 using CacheProvider.Testing;
+using NATS.Client.Core;
 
 namespace CacheProvider.Bench.Patterns;
 
@@ -65,7 +65,7 @@ internal static class Program
 
     private static async Task ContentionAsync(string url, int contenders, TimeSpan duration)
     {
-        var connections = Enumerable.Range(0, contenders).Select(i => new NatsConnection(new NatsOptions { Url = url, Name = $"c{i}" })).ToList();
+        var connections = Enumerable.Range(0, contenders).Select(i => new NatsConnection(NatsOpts.Default with { Url = url, Name = $"c{i}" })).ToList();
         var managers = connections.Select((c, i) => new LeaseManager(c, new LeaseOptions { Owner = $"c{i}" })).ToList();
         var name = $"bench-{contenders}";
         foreach (var c in connections)
@@ -94,7 +94,7 @@ internal static class Program
     /// <summary>Waiters in one process: one connection, one manager, all on the same lock.</summary>
     private static async Task LocalWaitersAsync(string url, int waiters, TimeSpan duration)
     {
-        await using var connection = new NatsConnection(new NatsOptions { Url = url, Name = "local" });
+        await using var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "local" });
         await connection.ConnectAsync().ConfigureAwait(false);
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var managers = Enumerable.Repeat(manager, waiters).ToList();
@@ -138,12 +138,12 @@ internal static class Program
     {
         var ttl = TimeSpan.FromSeconds(2);
         var samples = new List<double>();
-        await using var waiterConnection = new NatsConnection(new NatsOptions { Url = url, Name = "waiter" });
+        await using var waiterConnection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "waiter" });
         await using var waiter = new LeaseManager(waiterConnection, new LeaseOptions { Owner = "waiter" });
         for (var t = 0; t < trials; t++)
         {
             var name = $"takeover-{t}";
-            var holderConnection = new NatsConnection(new NatsOptions { Url = url, Name = "holder" });
+            var holderConnection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "holder" });
             var holder = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
             _ = await holder.AcquireAsync(name, TimeSpan.FromSeconds(5), ttl).ConfigureAwait(false);
             var waiting = waiter.AcquireAsync(name, TimeSpan.FromSeconds(30), ttl);
