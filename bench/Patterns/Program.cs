@@ -41,26 +41,40 @@ internal static class Program
         {
             foreach (var contenders in new[] { 1, 8, 64 })
             {
-                await ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+                await GuardAsync($"lock_{contenders}_contenders", () => ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds))).ConfigureAwait(false);
             }
         }
 
         if (Runs("local"))
         {
-            await LocalWaitersAsync(server.Url, 64, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            await GuardAsync("lock_64_waiters_one_manager", () => LocalWaitersAsync(server.Url, 64, TimeSpan.FromSeconds(seconds))).ConfigureAwait(false);
         }
 
         if (Runs("takeover"))
         {
-            await TakeoverAsync(server.Url, trials).ConfigureAwait(false);
+            await GuardAsync("lock_takeover_after_holder_death", () => TakeoverAsync(server.Url, trials)).ConfigureAwait(false);
         }
 
         if (Runs("presence"))
         {
-            await PresenceBench.GetOnlineAsync(server.Url, 1000, 20).ConfigureAwait(false);
+            await GuardAsync("presence_get_online_1000_members_ms", () => PresenceBench.GetOnlineAsync(server.Url, 1000, 20)).ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    /// <summary>One section: an exception becomes a <c>name: error=…</c> line (details on stderr) and the next section runs.</summary>
+    private static async Task GuardAsync(string name, Func<Task> section)
+    {
+        try
+        {
+            await section().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"{name} failed: {ex}").ConfigureAwait(false);
+            Console.WriteLine($"{name}: error={ex.GetType().Name}: {ex.Message.Split('\n', 2)[0].Trim()}");
+        }
     }
 
     private static async Task ContentionAsync(string url, int contenders, TimeSpan duration)
@@ -68,26 +82,32 @@ internal static class Program
         var connections = Enumerable.Range(0, contenders).Select(i => new NatsConnection(NatsOpts.Default with { Url = url, Name = $"c{i}" })).ToList();
         var managers = connections.Select((c, i) => new LeaseManager(c, new LeaseOptions { Owner = $"c{i}" })).ToList();
         var name = $"bench-{contenders}";
-        foreach (var c in connections)
+        try
         {
-            await c.ConnectAsync().ConfigureAwait(false);
-        }
+            foreach (var c in connections)
+            {
+                await c.ConnectAsync().ConfigureAwait(false);
+            }
 
-        // Warm-up (JIT, bucket creation, consumers), then the measured run.
-        await RunAsync(managers, name, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        var (cycles, latencies, elapsed) = await RunAsync(managers, name, duration).ConfigureAwait(false);
-        latencies.Sort();
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_release_cycles_per_s: {cycles / elapsed.TotalSeconds:F0}"));
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p50_ms: {Percentile(latencies, 50):F2}"));
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p99_ms: {Percentile(latencies, 99):F2}"));
-        foreach (var m in managers)
-        {
-            await m.DisposeAsync().ConfigureAwait(false);
+            // Warm-up (JIT, bucket creation, consumers), then the measured run.
+            await RunAsync(managers, name, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            var (cycles, latencies, elapsed) = await RunAsync(managers, name, duration).ConfigureAwait(false);
+            latencies.Sort();
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_release_cycles_per_s: {cycles / elapsed.TotalSeconds:F0}"));
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p50_ms: {Percentile(latencies, 50):F2}"));
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p99_ms: {Percentile(latencies, 99):F2}"));
         }
-
-        foreach (var c in connections)
+        finally
         {
-            await c.DisposeAsync().ConfigureAwait(false);
+            foreach (var m in managers)
+            {
+                await m.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var c in connections)
+            {
+                await c.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
