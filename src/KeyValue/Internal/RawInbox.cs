@@ -85,7 +85,12 @@ internal sealed class RawInbox : NatsSubBase, IAsyncDisposable
     /// <summary>Subscribes a fresh inbox.</summary>
     public static async ValueTask<RawInbox> SubscribeAsync(INatsConnection connection, CancellationToken cancellationToken)
     {
-        var inbox = new RawInbox(connection, connection.NewInbox());
+        // Not connection.NewInbox(): subjects under NATS.Net's own inbox prefix go to its muxed reply subscription,
+        // which sends no SUB of their own, so a push consumer delivering there never gets interest (push_bound
+        // stays false) and delivers nothing. Under the connection's inbox prefix like the request mux, with our own id.
+        Span<byte> id = stackalloc byte[12];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(id);
+        var inbox = new RawInbox(connection, $"{connection.Opts.InboxPrefix}.{Convert.ToHexString(id)}");
         await connection.AddSubAsync(inbox, cancellationToken).ConfigureAwait(false);
         return inbox;
     }
