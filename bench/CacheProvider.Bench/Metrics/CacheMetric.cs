@@ -346,6 +346,11 @@ internal sealed class CacheMetric : IMetric
         }).ConfigureAwait(false);
         stop.CancelAfter(TimeSpan.FromSeconds(30));
         await watcher.ConfigureAwait(false);
+        if (lags.Count == 0)
+        {
+            throw new InvalidOperationException($"no expiry event for {count} keys set with a 2 s expiration");
+        }
+
         lags.Sort();
         return [Percentile(lags, 50), Percentile(lags, 99)];
     }

@@ -315,6 +315,11 @@ internal sealed class KvMetric : IMetric
         }).ConfigureAwait(false);
         stop.CancelAfter(ttl + TimeSpan.FromSeconds(30));
         await watcher.ConfigureAwait(false);
+        if (lags.Count == 0)
+        {
+            throw new InvalidOperationException($"the watch delivered no expiry marker for {count} keys created with a {ttl.TotalSeconds:F0} s TTL");
+        }
+
         lags.Sort();
         var seconds = last > first ? Stopwatch.GetElapsedTime(first, last).TotalSeconds : 0;
         return [seconds > 0 ? lags.Count / seconds : 0, Percentile(lags, 50), Percentile(lags, 99)];
