@@ -1,10 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Testing;
+using NATS.Client.Core;
 
 // Measurements on a 3-node loopback JetStream cluster (issue 9). Prints numbers; asserts nothing.
 //   dotnet run --project bench/Cluster -c Release [-- seconds-per-throughput-run]
@@ -16,7 +15,7 @@ Random.Shared.NextBytes(value);
 await using var cluster = await NatsCluster.StartAsync();
 Console.WriteLine($"cluster: {string.Join(", ", cluster.Names)}");
 
-NatsConnection Connect(string? url = null) => new(new NatsOptions { Url = url ?? cluster.Urls, RequestTimeout = TimeSpan.FromSeconds(2) });
+NatsConnection Connect(string? url = null) => new(NatsOpts.Default with { Url = url ?? cluster.Urls, RequestTimeout = TimeSpan.FromSeconds(2) });
 
 // 1. Throughput and p99, R1 vs R3, 64 operations in flight on one connection.
 await using (var nc = Connect())

@@ -5,9 +5,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using CacheProvider.Caching;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Testing;
+using NATS.Client.Core;
 using Microsoft.Extensions.Caching.Distributed;
 
 var cycles = args.FirstOrDefault(a => char.IsDigit(a[0])) is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 100_000;
@@ -21,7 +21,7 @@ var value = new byte[256];
 
 try
 {
-    await using var nats = new NatsConnection(new NatsOptions { Url = url });
+    await using var nats = new NatsConnection(NatsOpts.Default with { Url = url });
     var kv = new KvContext(nats);
     Console.WriteLine($"{cycles:N0} set/remove cycles, distinct keys, 256 B values, {Concurrency} in flight, marker TTL {markerTtl.TotalSeconds}s, first_seq pinned by a long-lived key: {pin}");
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Presence;
+using NATS.Client.Core;
 
 namespace CacheProvider.Bench.Patterns;
 
@@ -14,7 +14,7 @@ internal static class PresenceBench
 {
     public static async Task GetOnlineAsync(string url, int members, int callsPerRun)
     {
-        await using var connection = new NatsConnection(new NatsOptions { Url = url, Name = "presence" });
+        await using var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "presence" });
         await connection.ConnectAsync().ConfigureAwait(false);
         var options = new PresenceOptions { Ttl = TimeSpan.FromMinutes(5) };
         await using var tracker = new PresenceTracker(connection, options);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
 using CacheProvider.Testing;
+using NATS.Client.Core;
 
 namespace CacheProvider.Bench.Patterns;
 
@@ -41,60 +41,80 @@ internal static class Program
         {
             foreach (var contenders in new[] { 1, 8, 64 })
             {
-                await ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+                await GuardAsync($"lock_{contenders}_contenders", () => ContentionAsync(server.Url, contenders, TimeSpan.FromSeconds(seconds))).ConfigureAwait(false);
             }
         }
 
         if (Runs("local"))
         {
-            await LocalWaitersAsync(server.Url, 64, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            await GuardAsync("lock_64_waiters_one_manager", () => LocalWaitersAsync(server.Url, 64, TimeSpan.FromSeconds(seconds))).ConfigureAwait(false);
         }
 
         if (Runs("takeover"))
         {
-            await TakeoverAsync(server.Url, trials).ConfigureAwait(false);
+            await GuardAsync("lock_takeover_after_holder_death", () => TakeoverAsync(server.Url, trials)).ConfigureAwait(false);
         }
 
         if (Runs("presence"))
         {
-            await PresenceBench.GetOnlineAsync(server.Url, 1000, 20).ConfigureAwait(false);
+            await GuardAsync("presence_get_online_1000_members_ms", () => PresenceBench.GetOnlineAsync(server.Url, 1000, 20)).ConfigureAwait(false);
         }
 
         return 0;
     }
 
+    /// <summary>One section: an exception becomes a <c>name: error=…</c> line (details on stderr) and the next section runs.</summary>
+    private static async Task GuardAsync(string name, Func<Task> section)
+    {
+        try
+        {
+            await section().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"{name} failed: {ex}").ConfigureAwait(false);
+            Console.WriteLine($"{name}: error={ex.GetType().Name}: {ex.Message.Split('\n', 2)[0].Trim()}");
+        }
+    }
+
     private static async Task ContentionAsync(string url, int contenders, TimeSpan duration)
     {
-        var connections = Enumerable.Range(0, contenders).Select(i => new NatsConnection(new NatsOptions { Url = url, Name = $"c{i}" })).ToList();
+        var connections = Enumerable.Range(0, contenders).Select(i => new NatsConnection(NatsOpts.Default with { Url = url, Name = $"c{i}" })).ToList();
         var managers = connections.Select((c, i) => new LeaseManager(c, new LeaseOptions { Owner = $"c{i}" })).ToList();
         var name = $"bench-{contenders}";
-        foreach (var c in connections)
+        try
         {
-            await c.ConnectAsync().ConfigureAwait(false);
-        }
+            foreach (var c in connections)
+            {
+                await c.ConnectAsync().ConfigureAwait(false);
+            }
 
-        // Warm-up (JIT, bucket creation, consumers), then the measured run.
-        await RunAsync(managers, name, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        var (cycles, latencies, elapsed) = await RunAsync(managers, name, duration).ConfigureAwait(false);
-        latencies.Sort();
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_release_cycles_per_s: {cycles / elapsed.TotalSeconds:F0}"));
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p50_ms: {Percentile(latencies, 50):F2}"));
-        Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p99_ms: {Percentile(latencies, 99):F2}"));
-        foreach (var m in managers)
-        {
-            await m.DisposeAsync().ConfigureAwait(false);
+            // Warm-up (JIT, bucket creation, consumers), then the measured run.
+            await RunAsync(managers, name, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            var (cycles, latencies, elapsed) = await RunAsync(managers, name, duration).ConfigureAwait(false);
+            latencies.Sort();
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_release_cycles_per_s: {cycles / elapsed.TotalSeconds:F0}"));
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p50_ms: {Percentile(latencies, 50):F2}"));
+            Console.WriteLine(Invariant($"lock_{contenders}_contenders_acquire_latency_p99_ms: {Percentile(latencies, 99):F2}"));
         }
-
-        foreach (var c in connections)
+        finally
         {
-            await c.DisposeAsync().ConfigureAwait(false);
+            foreach (var m in managers)
+            {
+                await m.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var c in connections)
+            {
+                await c.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
     /// <summary>Waiters in one process: one connection, one manager, all on the same lock.</summary>
     private static async Task LocalWaitersAsync(string url, int waiters, TimeSpan duration)
     {
-        await using var connection = new NatsConnection(new NatsOptions { Url = url, Name = "local" });
+        await using var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "local" });
         await connection.ConnectAsync().ConfigureAwait(false);
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var managers = Enumerable.Repeat(manager, waiters).ToList();
@@ -138,12 +158,12 @@ internal static class Program
     {
         var ttl = TimeSpan.FromSeconds(2);
         var samples = new List<double>();
-        await using var waiterConnection = new NatsConnection(new NatsOptions { Url = url, Name = "waiter" });
+        await using var waiterConnection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "waiter" });
         await using var waiter = new LeaseManager(waiterConnection, new LeaseOptions { Owner = "waiter" });
         for (var t = 0; t < trials; t++)
         {
             var name = $"takeover-{t}";
-            var holderConnection = new NatsConnection(new NatsOptions { Url = url, Name = "holder" });
+            var holderConnection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "holder" });
             var holder = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
             _ = await holder.AcquireAsync(name, TimeSpan.FromSeconds(5), ttl).ConfigureAwait(false);
             var waiting = waiter.AcquireAsync(name, TimeSpan.FromSeconds(30), ttl);

@@ -7,15 +7,19 @@ internal static class Inflight
 {
     /// <summary>Runs <paramref name="op"/>(i) for every i below <paramref name="count"/>, at most <paramref name="inFlight"/> at once.</summary>
     /// <returns>Seconds taken.</returns>
-    public static async Task<double> RunAsync(int count, int inFlight, Func<int, Task> op)
+    public static Task<double> RunAsync(int count, int inFlight, Func<int, Task> op) => RunAsync(count, inFlight, (_, i) => op(i));
+
+    /// <summary>As above; <paramref name="op"/>(worker, i) also gets which of the <paramref name="inFlight"/> loops runs it (for per-loop buffers).</summary>
+    /// <returns>Seconds taken.</returns>
+    public static async Task<double> RunAsync(int count, int inFlight, Func<int, int, Task> op)
     {
         var next = -1;
-        async Task Worker()
+        async Task Worker(int worker)
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                await op(i).ConfigureAwait(false);
+                await op(worker, i).ConfigureAwait(false);
             }
         }
 
@@ -23,7 +27,7 @@ internal static class Inflight
         var workers = new Task[Math.Min(inFlight, count)];
         for (var w = 0; w < workers.Length; w++)
         {
-            workers[w] = Worker();
+            workers[w] = Worker(w);
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);

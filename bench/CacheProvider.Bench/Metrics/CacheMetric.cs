@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CacheProvider.Bench.Harness;
 using CacheProvider.Caching;
-using CacheProvider.Nats;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -10,7 +12,8 @@ namespace CacheProvider.Bench.Metrics;
 
 /// <summary>
 /// The cache's metrics (issue "AddNatsDistributedCache"). Where the peer is the JS client it runs js/bench/kv.mjs;
-/// where the comparison is within .NET (sliding vs absolute, near hit vs MemoryCache) both sides run here.
+/// where it is NATS.Net's KV store (a raw get of the same 1 KiB, the floor a cache read on KV can reach) or the
+/// comparison is within .NET (sliding vs absolute, near hit vs MemoryCache) both sides run here.
 /// </summary>
 internal sealed class CacheMetric : IMetric
 {
@@ -27,18 +30,23 @@ internal sealed class CacheMetric : IMetric
     private NatsDistributedCache _other = null!;
     private MemoryCache? _memory;
     private NodeScript? _peer;
+    private Exception? _peerError;
+    private INatsKVStore? _store;
+    private Exception? _storeError;
+    private string[]? _storeKeys;
 
     public CacheMetric(string mode)
     {
         _mode = mode;
         Random.Shared.NextBytes(_value);
-        Outputs = mode switch
+        (Outputs, Peers) = mode switch
         {
-            "get-inflight" => [new("cache_get_1KiB_64_inflight_ops_per_s (peer: JS raw KV get)", true)],
-            "sliding" => [new("cache_sliding_get_1KiB_64_inflight_ops_per_s (peer: absolute get)", true)],
-            "near-hit" => [new("cache_near_hit_TryGet_ns_per_op (peer: MemoryCache.TryGetValue)", false)],
-            "invalidation" => [new("cache_cross_instance_invalidation_p50_us (peer: JS watch delivery)", false), new("cache_cross_instance_invalidation_p99_us (peer: JS watch delivery)", false)],
-            "expiry-events" => [new("cache_expiry_event_lag_p50_ms (peer: JS watcher)", false), new("cache_expiry_event_lag_p99_ms (peer: JS watcher)", false)],
+            "get-inflight" => ((IReadOnlyList<MetricOutput>)[new("cache_get_1KiB_64_inflight_ops_per_s", true)], (IReadOnlyList<Side>)[Side.NatsKv, Side.Js]),
+            "tryget-inflight" => ([new("cache_TryGetAsync_1KiB_64_inflight_ops_per_s", true)], [Side.NatsKv]),
+            "sliding" => ([new("cache_sliding_get_1KiB_64_inflight_ops_per_s", true)], [Side.Other]),
+            "near-hit" => ([new("cache_near_hit_TryGet_ns_per_op", false)], [Side.Other]),
+            "invalidation" => ([new("cache_cross_instance_invalidation_p50_us", false), new("cache_cross_instance_invalidation_p99_us", false)], [Side.Js]),
+            "expiry-events" => ([new("cache_expiry_event_lag_p50_ms", false), new("cache_expiry_event_lag_p99_ms", false)], [Side.Js]),
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown cache metric"),
         };
     }
@@ -47,11 +55,23 @@ internal sealed class CacheMetric : IMetric
 
     public IReadOnlyList<MetricOutput> Outputs { get; }
 
+    public IReadOnlyList<Side> Peers { get; }
+
+    public string PeerLabel(Side peer) => (_mode, peer) switch
+    {
+        (_, Side.NatsKv) => " (peer: NatsKVStore raw get)",
+        ("get-inflight", Side.Js) => " (peer: JS raw KV get)",
+        ("sliding", _) => " (peer: absolute get)",
+        ("near-hit", _) => " (peer: MemoryCache.TryGetValue)",
+        ("invalidation", _) => " (peer: JS watch delivery)",
+        _ => " (peer: JS watcher)",
+    };
+
     public async Task SetupAsync(BenchContext context, CancellationToken cancellationToken)
     {
         NatsDistributedCache NewCache(bool near)
         {
-            var connection = new NatsConnection(new NatsOptions { Url = context.ServerUrl, Name = "bench-cache" });
+            var connection = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-cache" });
             var cache = new NatsDistributedCache(connection, new NatsDistributedCacheOptions { Bucket = "bench_cache", NearCacheEnabled = near, NearCacheMaxEntries = 100_000 });
             _owned.Add(cache);
             _owned.Add(connection);
@@ -62,9 +82,38 @@ internal sealed class CacheMetric : IMetric
         _other = NewCache(near: false);
         await _cache.GetAsync("warmup", cancellationToken).ConfigureAwait(false);
         await _other.GetAsync("warmup", cancellationToken).ConfigureAwait(false);
-        if (_mode is "get-inflight" or "invalidation" or "expiry-events")
+        if (Peers.Contains(Side.Js))
         {
-            _peer = await NodeScript.StartAsync(context, "kv.mjs", ["serve", "--url", context.ServerUrl, "--bucket", "bench_cache_peer"], cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _peer = await NodeScript.StartAsync(context, "kv.mjs", ["serve", "--url", context.ServerUrl, "--bucket", "bench_cache_peer"], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _peerError = ex;
+            }
+        }
+
+        if (Peers.Contains(Side.NatsKv))
+        {
+            try
+            {
+                var connection = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-natskv" });
+                _owned.Add(connection);
+                await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+                _store = await new NatsKVContext(new NatsJSContext(connection)).CreateStoreAsync(
+                    new NatsKVConfig("bench_cache_natskv") { History = 1, LimitMarkerTTL = TimeSpan.FromSeconds(2) }, cancellationToken).ConfigureAwait(false);
+                _storeKeys = new string[Keys];
+                for (var i = 0; i < Keys; i++)
+                {
+                    _storeKeys[i] = $"n.{i}";
+                    await _store.PutAsync(_storeKeys[i], _value, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _storeError = ex;
+            }
         }
 
         if (_mode == "near-hit")
@@ -81,22 +130,30 @@ internal sealed class CacheMetric : IMetric
 
     public Task<double[]> MeasureAsync(Side side, bool warmup, CancellationToken cancellationToken) => (_mode, side) switch
     {
+        (_, Side.NatsKv) => NatsKvGetInflightAsync(warmup, cancellationToken),
         ("get-inflight", Side.Ours) => GetInflightAsync(sliding: false, warmup, cancellationToken),
-        ("get-inflight", Side.Peer) => PeerAsync(new { op = "get-inflight", size = 1024, count = Count(warmup, 30_000), keys = Keys, inflight = InFlight }, "ops_per_s", null, cancellationToken),
+        ("tryget-inflight", Side.Ours) => TryGetInflightAsync(warmup, cancellationToken),
+        ("get-inflight", Side.Js) => PeerAsync(new { op = "get-inflight", size = 1024, count = Count(warmup, 30_000), keys = Keys, inflight = InFlight }, "ops_per_s", null, cancellationToken),
         ("sliding", Side.Ours) => GetInflightAsync(sliding: true, warmup, cancellationToken),
-        ("sliding", Side.Peer) => GetInflightAsync(sliding: false, warmup, cancellationToken),
+        ("sliding", Side.Other) => GetInflightAsync(sliding: false, warmup, cancellationToken),
         ("near-hit", Side.Ours) => NearHitAsync(warmup, cancellationToken),
-        ("near-hit", Side.Peer) => Task.FromResult(MemoryHit(warmup)),
+        ("near-hit", Side.Other) => Task.FromResult(MemoryHit(warmup)),
         ("invalidation", Side.Ours) => InvalidationAsync(warmup, cancellationToken),
-        ("invalidation", Side.Peer) => PeerAsync(new { op = "watch-latency", size = 1024, count = Count(warmup, 1000) }, "p50_us", "p99_us", cancellationToken),
+        ("invalidation", Side.Js) => PeerAsync(new { op = "watch-latency", size = 1024, count = Count(warmup, 1000) }, "p50_us", "p99_us", cancellationToken),
         ("expiry-events", Side.Ours) => ExpiryEventsAsync(warmup, cancellationToken),
-        _ => PeerAsync(new { op = "watch-expiry", size = 256, count = Count(warmup, 2000), inflight = InFlight, ttl = "2s" }, "lag_p50_ms", "lag_p99_ms", cancellationToken),
+        ("expiry-events", Side.Js) => PeerAsync(new { op = "watch-expiry", size = 256, count = Count(warmup, 2000), inflight = InFlight, ttl = "2s" }, "lag_p50_ms", "lag_p99_ms", cancellationToken),
+        _ => throw new NotSupportedException($"{_mode} has no {side} side"),
     };
 
     private static int Count(bool warmup, int full) => warmup ? Math.Max(200, full / 5) : full;
 
     private async Task<double[]> PeerAsync(object command, string first, string? second, CancellationToken cancellationToken)
     {
+        if (_peerError is not null)
+        {
+            throw new InvalidOperationException("the JS peer did not start: " + _peerError.Message, _peerError);
+        }
+
         var r = await _peer!.SendAsync(command, TimeSpan.FromSeconds(120), cancellationToken).ConfigureAwait(false);
         return second is null ? [r.GetProperty(first).GetDouble()] : [r.GetProperty(first).GetDouble(), r.GetProperty(second).GetDouble()];
     }
@@ -118,6 +175,51 @@ internal sealed class CacheMetric : IMetric
         var seconds = await RunInflightAsync(count, async i =>
         {
             _ = await _other.GetAsync(keys[i % Keys], cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("miss");
+        }).ConfigureAwait(false);
+        return [count / seconds];
+    }
+
+    /// <summary>IBufferDistributedCache.TryGetAsync (HybridCache's path) of 1 KiB entries into one reused writer per loop.</summary>
+    private async Task<double[]> TryGetInflightAsync(bool warmup, CancellationToken cancellationToken)
+    {
+        var count = Count(warmup, 30_000);
+        var prefix = $"t{Interlocked.Increment(ref _run)}";
+        var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) };
+        var keys = new string[Keys];
+        for (var i = 0; i < Keys; i++)
+        {
+            keys[i] = $"{prefix}.{i}";
+            await _other.SetAsync(keys[i], _value, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var writers = Enumerable.Range(0, InFlight).Select(_ => new System.Buffers.ArrayBufferWriter<byte>(2048)).ToArray();
+        var seconds = await Inflight.RunAsync(count, InFlight, async (w, i) =>
+        {
+            var writer = writers[w];
+            writer.ResetWrittenCount();
+            if (!await _other.TryGetAsync(keys[i % Keys], writer, cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException("miss");
+            }
+        }).ConfigureAwait(false);
+        return [count / seconds];
+    }
+
+    /// <summary>NATS.Net's KV store: the raw get of a 1 KiB value, 64 in flight (no cache logic: expiry, sliding, near cache).</summary>
+    private async Task<double[]> NatsKvGetInflightAsync(bool warmup, CancellationToken cancellationToken)
+    {
+        if (_storeError is not null)
+        {
+            throw new InvalidOperationException("NatsKVStore setup failed: " + _storeError.Message, _storeError);
+        }
+
+        var store = _store!;
+        var keys = _storeKeys!;
+        var count = Count(warmup, 30_000);
+        var seconds = await RunInflightAsync(count, async i =>
+        {
+            var e = await store.GetEntryAsync<byte[]>(keys[i % Keys], cancellationToken: cancellationToken).ConfigureAwait(false);
+            _ = e.Value ?? throw new InvalidOperationException("miss");
         }).ConfigureAwait(false);
         return [count / seconds];
     }
@@ -244,6 +346,11 @@ internal sealed class CacheMetric : IMetric
         }).ConfigureAwait(false);
         stop.CancelAfter(TimeSpan.FromSeconds(30));
         await watcher.ConfigureAwait(false);
+        if (lags.Count == 0)
+        {
+            throw new InvalidOperationException($"no expiry event for {count} keys set with a 2 s expiration");
+        }
+
         lags.Sort();
         return [Percentile(lags, 50), Percentile(lags, 99)];
     }

@@ -1,10 +1,11 @@
 using CacheProvider.Bench.Harness;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 
 namespace CacheProvider.Bench.Metrics;
 
 /// <summary>
-/// Base of the core-NATS metrics: our connection in this process, the JS client as a long-lived
+/// Base of the core-NATS metrics: the NATS.Net connection the product runs on (our own client is gone, so "ours" here
+/// is the transport every KV line of ours stands on, not code of ours) in this process, the JS client as a long-lived
 /// <c>core.mjs serve</c> child (so its warm-up counts like ours), and optionally the shared echo responder
 /// (<c>responder.mjs</c>), which both sides' requests go to.
 /// </summary>
@@ -19,7 +20,9 @@ internal abstract class CoreMetric : IMetric
 
     public abstract IReadOnlyList<MetricOutput> Outputs { get; }
 
-    /// <summary>Our client, connected.</summary>
+    public IReadOnlyList<Side> Peers { get; } = [Side.Js];
+
+    /// <summary>The NATS.Net connection, connected.</summary>
     protected NatsConnection Ours { get; private set; } = null!;
 
     /// <summary>The JS client, connected, taking commands.</summary>
@@ -38,13 +41,13 @@ internal abstract class CoreMetric : IMetric
             _responder = await NodeScript.StartAsync(context, "responder.mjs", ["--url", context.ServerUrl, "--subject", EchoSubject], cancellationToken).ConfigureAwait(false);
         }
 
-        Ours = new NatsConnection(new NatsOptions { Url = context.ServerUrl, Name = "bench-ours" });
-        await Ours.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        Ours = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-ours" });
+        await Ours.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
         Peer = await NodeScript.StartAsync(context, "core.mjs", ["serve", "--url", context.ServerUrl], cancellationToken).ConfigureAwait(false);
     }
 
     public Task<double[]> MeasureAsync(Side side, bool warmup, CancellationToken cancellationToken) =>
-        side == Side.Ours ? MeasureOursAsync(warmup, cancellationToken) : MeasurePeerAsync(warmup, cancellationToken);
+        side is Side.Ours ? MeasureOursAsync(warmup, cancellationToken) : MeasurePeerAsync(warmup, cancellationToken);
 
     /// <summary>One run of our client.</summary>
     protected abstract Task<double[]> MeasureOursAsync(bool warmup, CancellationToken cancellationToken);

@@ -1,14 +1,18 @@
 using System.Diagnostics;
 using CacheProvider.Bench.Harness;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
 
 namespace CacheProvider.Bench.Metrics;
 
 /// <summary>
-/// KV metrics of one mode and value size, ours vs the JS client's <c>js/bench/kv.mjs serve</c>. Each side has its
-/// own bucket configured alike (history 1, 2 s limit markers, file storage) on the same server, and does exactly
-/// what kv.mjs does for that mode (see the header of kv.mjs).
+/// KV metrics of one mode and value size: ours (<see cref="KvBucket"/>) vs NATS.Net's own <see cref="NatsKVStore"/>
+/// (same language, same NATS.Net connection type) and vs the JS client's <c>js/bench/kv.mjs serve</c>. Each side has
+/// its own connection and its own bucket configured alike (history 1, 2 s limit markers so per-message TTL is on,
+/// file storage) on the same server, and does exactly what kv.mjs does for that mode (see the header of kv.mjs).
+/// watch-expiry has only the JS peer (NatsKVStore's watcher does not report why a marker was written).
 /// </summary>
 internal sealed class KvMetric : IMetric
 {
@@ -19,9 +23,13 @@ internal sealed class KvMetric : IMetric
     private readonly int _size;
     private readonly int _count;
     private readonly byte[] _payload;
-    private NatsConnection _ours = null!;
+    private NatsConnection? _ours;
+    private NatsConnection? _natsKvConnection;
     private KvBucket _bucket = null!;
+    private INatsKVStore? _store;
+    private Exception? _storeError;
     private NodeScript? _peer;
+    private Exception? _peerError;
 
     public KvMetric(string mode, int size, int count)
     {
@@ -48,6 +56,8 @@ internal sealed class KvMetric : IMetric
 
     public string Name => $"kv_{_mode}_{_size}";
 
+    public IReadOnlyList<Side> Peers => _mode == "watch-expiry" ? [Side.Js] : [Side.NatsKv, Side.Js];
+
     public IReadOnlyList<MetricOutput> Outputs { get; }
 
     private static TimeSpan PeerTimeout => TimeSpan.FromSeconds(90);
@@ -55,20 +65,52 @@ internal sealed class KvMetric : IMetric
     public async Task SetupAsync(BenchContext context, CancellationToken cancellationToken)
     {
         var name = $"bench_{_mode.Replace('-', '_')}_{_size}";
-        _ours = new NatsConnection(new NatsOptions { Url = context.ServerUrl, Name = "bench-ours" });
-        await _ours.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        _bucket = await new KvContext(_ours).CreateBucketAsync(
+        _ours = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-ours" });
+        var kv = new KvContext(_ours);
+        await kv.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        _bucket = await kv.CreateBucketAsync(
             new KvBucketConfig { Bucket = name + "_ours", History = 1, LimitMarkerTtl = TimeSpan.FromSeconds(2) }, cancellationToken).ConfigureAwait(false);
-        _peer = await NodeScript.StartAsync(context, "kv.mjs", ["serve", "--url", context.ServerUrl, "--bucket", name + "_peer"], cancellationToken).ConfigureAwait(false);
+        if (Peers.Contains(Side.NatsKv))
+        {
+            try
+            {
+                _natsKvConnection = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-natskv" });
+                await _natsKvConnection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+                _store = await new NatsKVContext(new NatsJSContext(_natsKvConnection)).CreateStoreAsync(
+                    new NatsKVConfig(name + "_natskv") { History = 1, LimitMarkerTTL = TimeSpan.FromSeconds(2), Storage = NatsKVStorageType.File }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _storeError = ex;
+            }
+        }
+
+        try
+        {
+            _peer = await NodeScript.StartAsync(context, "kv.mjs", ["serve", "--url", context.ServerUrl, "--bucket", name + "_peer"], cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _peerError = ex;
+        }
     }
 
-    public Task<double[]> MeasureAsync(Side side, bool warmup, CancellationToken cancellationToken) =>
-        side == Side.Ours ? MeasureOursAsync(warmup, cancellationToken) : MeasurePeerAsync(warmup, cancellationToken);
+    public Task<double[]> MeasureAsync(Side side, bool warmup, CancellationToken cancellationToken) => side switch
+    {
+        Side.Ours => MeasureOursAsync(warmup, cancellationToken),
+        Side.NatsKv => MeasureNatsKvAsync(warmup, cancellationToken),
+        _ => MeasurePeerAsync(warmup, cancellationToken),
+    };
 
     private int Count(bool warmup) => warmup ? Math.Max(500, _count / 5) : _count;
 
     private async Task<double[]> MeasurePeerAsync(bool warmup, CancellationToken cancellationToken)
     {
+        if (_peerError is not null)
+        {
+            throw new InvalidOperationException("the JS peer did not start: " + _peerError.Message, _peerError);
+        }
+
         var r = await _peer!.SendAsync(new { op = _mode, size = _size, count = Count(warmup), keys = Keys, inflight = InFlight, ttl = _mode == "watch-expiry" ? "2s" : "60s" }, PeerTimeout, cancellationToken).ConfigureAwait(false);
         return _mode switch
         {
@@ -76,6 +118,89 @@ internal sealed class KvMetric : IMetric
             "watch-expiry" => [r.GetProperty("markers_per_s").GetDouble(), r.GetProperty("lag_p50_ms").GetDouble(), r.GetProperty("lag_p99_ms").GetDouble()],
             _ => [r.GetProperty("ops_per_s").GetDouble()],
         };
+    }
+
+    /// <summary>NATS.Net's KV store doing what <see cref="MeasureOursAsync"/> does, call for call.</summary>
+    private async Task<double[]> MeasureNatsKvAsync(bool warmup, CancellationToken cancellationToken)
+    {
+        if (_storeError is not null)
+        {
+            throw new InvalidOperationException("NatsKVStore setup failed: " + _storeError.Message, _storeError);
+        }
+
+        var store = _store!;
+        var count = Count(warmup);
+        var prefix = $"n{Environment.ProcessId}x{Interlocked.Increment(ref _run)}";
+        switch (_mode)
+        {
+            case "get":
+            case "put":
+                {
+                    var keys = await PopulateNatsKvAsync(prefix, cancellationToken).ConfigureAwait(false);
+                    var samples = new long[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        var start = Stopwatch.GetTimestamp();
+                        if (_mode == "get")
+                        {
+                            var e = await store.GetEntryAsync<byte[]>(keys[i % keys.Length], cancellationToken: cancellationToken).ConfigureAwait(false);
+                            _ = e.Value ?? throw new InvalidOperationException("missing key");
+                        }
+                        else
+                        {
+                            await store.PutAsync(keys[i % keys.Length], _payload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        }
+
+                        samples[i] = Stopwatch.GetTimestamp() - start;
+                    }
+
+                    Array.Sort(samples);
+                    return [Latency.PercentileMicros(samples, 50), Latency.PercentileMicros(samples, 99)];
+                }
+
+            case "get-inflight":
+            case "put-inflight":
+                {
+                    var keys = await PopulateNatsKvAsync(prefix, cancellationToken).ConfigureAwait(false);
+                    var isGet = _mode == "get-inflight";
+                    var seconds = await RunInflightAsync(count, async i =>
+                    {
+                        if (isGet)
+                        {
+                            var e = await store.GetEntryAsync<byte[]>(keys[i % keys.Length], cancellationToken: cancellationToken).ConfigureAwait(false);
+                            _ = e.Value ?? throw new InvalidOperationException("missing key");
+                        }
+                        else
+                        {
+                            await store.PutAsync(keys[i % keys.Length], _payload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        }
+                    }).ConfigureAwait(false);
+                    return [count / seconds];
+                }
+
+            case "create-ttl":
+                {
+                    var ttl = TimeSpan.FromSeconds(60);
+                    var seconds = await RunInflightAsync(count, async i =>
+                        await store.CreateAsync($"{prefix}.c{i}", _payload, ttl, cancellationToken: cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                    return [count / seconds];
+                }
+
+            default:
+                throw new NotSupportedException($"{_mode} has no NatsKVStore side");
+        }
+    }
+
+    private async Task<string[]> PopulateNatsKvAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = new string[Keys];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = $"{prefix}.k{i}";
+        }
+
+        await RunInflightAsync(keys.Length, async i => await _store!.PutAsync(keys[i], _payload, cancellationToken: cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return keys;
     }
 
     private async Task<double[]> MeasureOursAsync(bool warmup, CancellationToken cancellationToken)
@@ -190,6 +315,11 @@ internal sealed class KvMetric : IMetric
         }).ConfigureAwait(false);
         stop.CancelAfter(ttl + TimeSpan.FromSeconds(30));
         await watcher.ConfigureAwait(false);
+        if (lags.Count == 0)
+        {
+            throw new InvalidOperationException($"the watch delivered no expiry marker for {count} keys created with a {ttl.TotalSeconds:F0} s TTL");
+        }
+
         lags.Sort();
         var seconds = last > first ? Stopwatch.GetElapsedTime(first, last).TotalSeconds : 0;
         return [seconds > 0 ? lags.Count / seconds : 0, Percentile(lags, 50), Percentile(lags, 99)];
@@ -222,6 +352,11 @@ internal sealed class KvMetric : IMetric
         if (_ours is not null)
         {
             await _ours.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_natsKvConnection is not null)
+        {
+            await _natsKvConnection.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -4,7 +4,7 @@ namespace CacheProvider.Bench.Metrics;
 
 /// <summary>
 /// Every side-by-side metric, in run order. Add a class implementing <see cref="IMetric"/> (usually a
-/// <see cref="CoreMetric"/>) and list it here; the KV metrics will drive js/bench/kv.mjs the same way.
+/// <see cref="CoreMetric"/>) and list it here.
 /// </summary>
 internal static class MetricRegistry
 {
@@ -25,6 +25,7 @@ internal static class MetricRegistry
         () => new KvMetric("create-ttl", 256, 20_000),
         () => new KvMetric("watch-expiry", 256, 10_000),
         () => new CacheMetric("get-inflight"),
+        () => new CacheMetric("tryget-inflight"),
         () => new CacheMetric("sliding"),
         () => new CacheMetric("near-hit"),
         () => new CacheMetric("invalidation"),

@@ -30,7 +30,8 @@ internal sealed class PublishMetric : CoreMetric
             await Ours.PublishAsync(Subject, payload, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        await Ours.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // PING/PONG: the server answers after it has processed everything sent before.
+        await Ours.PingAsync(cancellationToken).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return [count / seconds];
     }

@@ -25,12 +25,12 @@ internal sealed class RequestInflightMetric : CoreMetric
     {
         var count = warmup ? WarmupCount : Count;
         var issued = 0;
-        var payload = _payload;
+        var payload = _payload.AsMemory();
         async Task Worker()
         {
             while (Interlocked.Increment(ref issued) <= count)
             {
-                await Ours.RequestAsync(EchoSubject, payload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await Ours.RequestAsync<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(EchoSubject, payload, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
         }
 

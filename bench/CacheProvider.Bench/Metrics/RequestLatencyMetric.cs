@@ -32,7 +32,7 @@ internal sealed class RequestLatencyMetric : CoreMetric
         for (var i = 0; i < count; i++)
         {
             var t0 = Stopwatch.GetTimestamp();
-            await Ours.RequestAsync(EchoSubject, payload, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Ours.RequestAsync<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(EchoSubject, payload, cancellationToken: cancellationToken).ConfigureAwait(false);
             samples[i] = Stopwatch.GetTimestamp() - t0;
         }
 

@@ -1,8 +1,10 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using CacheProvider.Caching;
-using CacheProvider.Nats;
 using CacheProvider.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -11,7 +13,8 @@ namespace CacheProvider.Bench.Micro;
 /// <summary>
 /// Bytes allocated per remote cache read of a 1 KiB entry (no near cache): <c>TryGetAsync</c> into a reused pooled
 /// writer (goal ≤ 256 B) and <c>GetAsync</c> (which must return a new array). Counts every thread of the process.
-/// Also the near-cache hit against <c>MemoryCache.TryGetValue</c>, timed the same way (goal: ratio ≤ 2).
+/// Also the near-cache hit against <c>MemoryCache.TryGetValue</c>, timed the same way (goal: ratio ≤ 2), and the floor
+/// of a remote read: NATS.Net's KV store getting the same 1 KiB (<c>GetEntryAsync&lt;byte[]&gt;</c>, no cache logic).
 /// </summary>
 [MemoryDiagnoser]
 public class CacheAllocBenchmarks
@@ -23,8 +26,10 @@ public class CacheAllocBenchmarks
     private NatsDistributedCache? _cache;
     private NatsDistributedCache? _nearCache;
     private MemoryCache? _memory;
+    private NatsConnection? _peerNats;
+    private INatsKVStore? _store;
 
-    // Synchronous on purpose: BenchmarkDotNet 0.14's in-process toolchain does not await async setup/cleanup.
+    // Synchronous on purpose: the in-process toolchain runs setup on the benchmark thread; no await left behind.
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
@@ -34,7 +39,8 @@ public class CacheAllocBenchmarks
     private async Task SetupAsync()
     {
         _server = await NatsServer.StartAsync(output: null);
-        _nats = new NatsConnection(new NatsOptions { Url = _server.Url, Name = "bench-bdn-cache" });
+        _nats = new NatsConnection(NatsOpts.Default with { Url = _server.Url, Name = "bench-bdn-cache" });
+        await _nats.ConnectAsync();
         _cache = new NatsDistributedCache(_nats, new NatsDistributedCacheOptions { Bucket = "bdn_cache" });
         await _cache.SetAsync("key", new byte[1024], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) });
 
@@ -52,6 +58,11 @@ public class CacheAllocBenchmarks
         {
             throw new InvalidOperationException("the near cache did not come up");
         }
+
+        _peerNats = new NatsConnection(NatsOpts.Default with { Url = _server.Url, Name = "bench-bdn-natskv" });
+        await _peerNats.ConnectAsync();
+        _store = await new NatsKVContext(new NatsJSContext(_peerNats)).CreateStoreAsync(new NatsKVConfig("bdn_cache_natskv") { LimitMarkerTTL = TimeSpan.FromSeconds(2) });
+        await _store.PutAsync("key", new byte[1024]);
 
         _memory = new MemoryCache(new MemoryCacheOptions());
         _memory.Set("near.hit", new byte[1024], new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) });
@@ -76,6 +87,11 @@ public class CacheAllocBenchmarks
             await _nats.DisposeAsync();
         }
 
+        if (_peerNats is not null)
+        {
+            await _peerNats.DisposeAsync();
+        }
+
         if (_server is not null)
         {
             await _server.DisposeAsync();
@@ -90,7 +106,10 @@ public class CacheAllocBenchmarks
         for (var i = 0; i < Batch; i++)
         {
             _writer.ResetWrittenCount();
-            _ = await cache.TryGetAsync("key", _writer);
+            if (!await cache.TryGetAsync("key", _writer))
+            {
+                throw new InvalidOperationException("miss");
+            }
         }
     }
 
@@ -121,6 +140,18 @@ public class CacheAllocBenchmarks
         }
 
         return hit;
+    }
+
+    /// <summary>The peer of <see cref="TryGet1KiBIntoPooledWriter"/>: NATS.Net's KV store getting the same 1 KiB as a new array.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public async Task NatsKvGetEntry1KiB()
+    {
+        var store = _store!;
+        for (var i = 0; i < Batch; i++)
+        {
+            var e = await store.GetEntryAsync<byte[]>("key");
+            _ = e.Value ?? throw new InvalidOperationException("miss");
+        }
     }
 
     /// <summary>Remote read returning a new array (the IDistributedCache contract).</summary>

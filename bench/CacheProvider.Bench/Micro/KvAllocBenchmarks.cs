@@ -1,30 +1,36 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
 
 namespace CacheProvider.Bench.Micro;
 
 /// <summary>
-/// Bytes allocated per KV Get against a live server: the plain Get (value copied into a new array) and the Get
-/// into a reused pooled writer (value copied straight from the receive buffer). Includes every thread of the
-/// process, so the read and write loops' share is counted too.
+/// Bytes allocated (and time) per KV get against a live server: ours returning an entry with its own copy of the value,
+/// ours into a reused pooled writer (value copied straight from the receive buffer), and the peer, NATS.Net's
+/// <see cref="NatsKVStore.GetEntryAsync{T}"/> of <c>byte[]</c>, on a bucket configured alike. Counts every thread of
+/// the process, so the connection's read and write loops' share is counted too (each side has its own connection).
 /// </summary>
 [MemoryDiagnoser]
 public class KvAllocBenchmarks
 {
-    private const int Batch = 1_000;
+    /// <summary>Gets per benchmark invocation: background allocations (pings, timers) spread over this many.</summary>
+    public const int Batch = 1_000;
     private readonly ArrayBufferWriter<byte> _writer = new(2048);
     private NatsServer? _server;
     private NatsConnection? _nats;
+    private NatsConnection? _peerNats;
     private KvBucket? _bucket;
+    private INatsKVStore? _store;
 
     /// <summary>Value size.</summary>
     [Params(256, 1024)]
     public int Size { get; set; }
 
-    // Synchronous on purpose: BenchmarkDotNet 0.14's in-process toolchain does not await async setup/cleanup.
+    // Synchronous on purpose: the in-process toolchain runs setup on the benchmark thread; no await left behind.
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
@@ -34,9 +40,16 @@ public class KvAllocBenchmarks
     private async Task SetupAsync()
     {
         _server = await NatsServer.StartAsync(output: null);
-        _nats = new NatsConnection(new NatsOptions { Url = _server.Url, Name = "bench-bdn-kv" });
-        _bucket = await new KvContext(_nats).CreateBucketAsync(new KvBucketConfig { Bucket = "bdn", LimitMarkerTtl = TimeSpan.FromSeconds(2) });
+        _nats = new NatsConnection(NatsOpts.Default with { Url = _server.Url, Name = "bench-bdn-kv" });
+        var kv = new KvContext(_nats);
+        await kv.ConnectAsync();
+        _bucket = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "bdn", LimitMarkerTtl = TimeSpan.FromSeconds(2) });
         await _bucket.PutAsync("key", new byte[Size]);
+
+        _peerNats = new NatsConnection(NatsOpts.Default with { Url = _server.Url, Name = "bench-bdn-natskv" });
+        await _peerNats.ConnectAsync();
+        _store = await new NatsKVContext(new NatsJSContext(_peerNats)).CreateStoreAsync(new NatsKVConfig("bdn_natskv") { LimitMarkerTTL = TimeSpan.FromSeconds(2) });
+        await _store.PutAsync("key", new byte[Size]);
     }
 
     private async Task CleanupAsync()
@@ -44,6 +57,11 @@ public class KvAllocBenchmarks
         if (_nats is not null)
         {
             await _nats.DisposeAsync();
+        }
+
+        if (_peerNats is not null)
+        {
+            await _peerNats.DisposeAsync();
         }
 
         if (_server is not null)
@@ -59,7 +77,7 @@ public class KvAllocBenchmarks
         var bucket = _bucket!;
         for (var i = 0; i < Batch; i++)
         {
-            _ = await bucket.GetAsync("key");
+            _ = await bucket.GetAsync("key") ?? throw new InvalidOperationException("miss");
         }
     }
 
@@ -71,7 +89,19 @@ public class KvAllocBenchmarks
         for (var i = 0; i < Batch; i++)
         {
             _writer.ResetWrittenCount();
-            _ = await bucket.GetAsync("key", _writer);
+            _ = await bucket.GetAsync("key", _writer) ?? throw new InvalidOperationException("miss");
+        }
+    }
+
+    /// <summary>The peer: NATS.Net's KV store, <c>GetEntryAsync&lt;byte[]&gt;</c> (a new array per get, like <see cref="KvGet"/>).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public async Task NatsKvGetEntry()
+    {
+        var store = _store!;
+        for (var i = 0; i < Batch; i++)
+        {
+            var e = await store.GetEntryAsync<byte[]>("key");
+            _ = e.Value ?? throw new InvalidOperationException("miss");
         }
     }
 }
