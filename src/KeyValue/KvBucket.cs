@@ -69,6 +69,13 @@ public sealed partial class KvBucket
         _leaderStream = origin is not null && info.Config.Mirror?.External is null ? KvContext.StreamName(origin) : StreamName;
     }
 
+    /// <summary>
+    /// Longest key accepted (characters; keys are ASCII). The key is part of the subject of every write, and the server
+    /// closes a connection whose protocol line exceeds its <c>max_control_line</c> (4 KiB by default), so longer keys
+    /// are refused up front with an <see cref="ArgumentException"/>.
+    /// </summary>
+    public const int MaxKeyLength = 2048;
+
     /// <summary>Bucket name.</summary>
     public string Bucket { get; }
 

@@ -10,6 +10,28 @@ public sealed class KvBadInputTests(ITestOutputHelper output)
 
     public static TheoryData<string> BadBuckets() => ["", "with space", "dot.ted", "star*", "gt>", "slash/", "ümlaut"];
 
+    [Fact]
+    public async Task Keys_up_to_the_documented_length_work_and_longer_ones_are_refused_before_sending()
+    {
+        await using var h = await KvHarness.StartAsync(output);
+        var bucket = await h.TtlBucketAsync();
+        var longest = "k." + new string('a', KvBucket.MaxKeyLength - 2);
+        await bucket.PutAsync(longest, Bytes("v"), TimeSpan.FromSeconds(30));
+        Assert.Equal("v", Text(await bucket.GetAsync(longest)));
+        Assert.Equal("v", Text(await bucket.GetAsync(longest, KvReadMode.Leader)));
+        Assert.Equal([longest], await bucket.KeysAsync("k.>").ToListAsync());
+
+        var tooLong = longest + "a";
+        var ex = await Assert.ThrowsAsync<ArgumentException>(async () => await bucket.PutAsync(tooLong, Bytes("v")));
+        Assert.Equal("key", ex.ParamName);
+        Assert.Contains(KvBucket.MaxKeyLength.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await bucket.GetAsync(tooLong));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await bucket.CreateAsync(tooLong, Bytes("v")));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await bucket.DeleteAsync(tooLong));
+        Assert.Equal(NatsConnectionState.Open, h.Connection.ConnectionState);
+        Assert.Equal(0, h.Disconnects);
+    }
+
     [Theory]
     [MemberData(nameof(BadKeys))]
     public async Task Invalid_keys_are_refused_by_every_operation_naming_the_key(string key)

@@ -12,6 +12,11 @@ internal static class KvNames
             throw new ArgumentException("A KV key must not be empty", paramName);
         }
 
+        if (key.Length > KvBucket.MaxKeyLength)
+        {
+            throw new ArgumentException($"A KV key may have at most {KvBucket.MaxKeyLength} characters; this one has {key.Length}", paramName);
+        }
+
         if (key[0] == '.' || key[^1] == '.')
         {
             throw new ArgumentException($"KV key '{key}' must not start or end with '.'", paramName);

@@ -28,6 +28,12 @@ namespace CacheProvider.Caching;
 /// </remarks>
 public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDistributedCache, IAsyncDisposable
 {
+    /// <summary>
+    /// Longest key, in UTF-8 bytes (32 KiB: 32,768 ASCII characters). Any string up to it works; every operation
+    /// refuses a longer key with an <see cref="ArgumentException"/> before any request.
+    /// </summary>
+    public const int MaxKeyBytes = CacheKeyCodec.MaxKeyBytes;
+
     private const int RecentCapacity = 10_000;
     private readonly INatsConnection _connection;
     private readonly NatsDistributedCacheOptions _options;

@@ -15,6 +15,12 @@ namespace CacheProvider.Caching.Internal;
 internal sealed class CacheKeyCodec
 {
     public const int MaxEncodedLength = 512;
+
+    /// <summary>
+    /// Longest cache key, in UTF-8 bytes. Hashed keys carry their original (base64url, 4/3 the size) in a header, and
+    /// the server refuses a header block over 64 KiB (error 10097) — after the round trip, so it is checked here.
+    /// </summary>
+    public const int MaxKeyBytes = 32 * 1024;
     private const string Base64Token = "_b.";
     private const string HashToken = "_h.";
     private const string EmptyToken = "_e";
@@ -58,6 +64,11 @@ internal sealed class CacheKeyCodec
         if (encodedLength + Base64Token.Length <= MaxEncodedLength)
         {
             return Base64Url(_prefix, Base64Token, key, utf8Length);
+        }
+
+        if (utf8Length > MaxKeyBytes)
+        {
+            throw new ArgumentException($"A cache key may have at most {MaxKeyBytes} bytes of UTF-8; this one has {utf8Length}", nameof(key));
         }
 
         hashed = true;
