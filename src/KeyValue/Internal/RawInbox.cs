@@ -82,17 +82,12 @@ internal sealed class RawInbox : NatsSubBase, IAsyncDisposable
 
     public ChannelReader<RawMsg> Messages => _channel.Reader;
 
-    /// <summary>Subscribes a fresh inbox with a subscription of its own (a literal SUB on the wire).</summary>
-    /// <remarks>
-    /// The subject is under the connection's inbox prefix (<c>_INBOX.&lt;token&gt;</c>, so permissions that allow
-    /// <c>_INBOX.&gt;</c> still apply) but deliberately not under <c>connection.NewInbox()</c>'s per-connection prefix:
-    /// NATS.Net serves those subjects from its one wildcard inbox subscription, and the server does not push a
-    /// JetStream push consumer's messages to a deliver subject that only a wildcard subscription is interested in.
-    /// </remarks>
+    /// <summary>Subscribes a fresh inbox.</summary>
     public static async ValueTask<RawInbox> SubscribeAsync(INatsConnection connection, CancellationToken cancellationToken)
     {
-        var subject = $"{connection.Opts.InboxPrefix}.{Guid.NewGuid():N}";
-        var inbox = new RawInbox(connection, subject);
+        // Not under NATS.Net's own inbox prefix: there its shared inbox routes by the message's subject, and a JetStream
+        // delivery carries the stream subject, not the inbox it was sent to, so it would be dropped.
+        var inbox = new RawInbox(connection, $"{connection.Opts.InboxPrefix}.{RequestMux.NewToken()}");
         await connection.AddSubAsync(inbox, cancellationToken).ConfigureAwait(false);
         return inbox;
     }

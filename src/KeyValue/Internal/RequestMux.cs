@@ -94,7 +94,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     {
         // Under the connection's inbox prefix (what permissions usually allow for replies), but not under NATS.Net's
         // own inbox, which routes replies by exact subject.
-        var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{Nuid()}.");
+        var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{NewToken()}.");
         await connection.AddSubAsync(mux).ConfigureAwait(false);
         mux._sweeper.Change(SweepInterval, SweepInterval);
         return mux;
@@ -248,7 +248,8 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         }
     }
 
-    private static string Nuid()
+    /// <summary>A random subject token (96 bits, hex).</summary>
+    internal static string NewToken()
     {
         Span<byte> bytes = stackalloc byte[12];
         System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
