@@ -1,7 +1,7 @@
 using System.Globalization;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
 using CacheProvider.Samples.Expiry;
+using NATS.Client.Core;
 
 namespace CacheProvider.Samples.Patterns;
 
@@ -17,7 +17,7 @@ internal sealed class LeaseDemo(string url, DemoNames names, ILeaseManager runne
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         say.Heading("Leased lock: a job runner crashes, another takes over after the TTL");
-        var connectionA = new NatsConnection(new NatsOptions { Url = url, Name = "runner-A" });
+        var connectionA = new NatsConnection(NatsOpts.Default with { Url = url, Name = "runner-A" });
         var runnerA = new LeaseManager(connectionA, new LeaseOptions { Bucket = names.Leases, Owner = "runner-A", DefaultTtl = Ttl });
         var store = new FencedReportStore();
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Threading.Channels;
-using CacheProvider.Nats;
 using CacheProvider.Presence;
 using CacheProvider.Samples.Expiry;
+using NATS.Client.Core;
 
 namespace CacheProvider.Samples.Patterns;
 
@@ -28,7 +28,7 @@ internal sealed class PresenceDemo(string url, DemoNames names, PresenceTracker 
         foreach (var name in new[] { "sensor-1", "sensor-2", "thermostat (kitchen)" })
         {
             // Each device is its own process in real life: its own connection.
-            var connection = new NatsConnection(new NatsOptions { Url = url, Name = name });
+            var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = name });
             var tracker = new PresenceTracker(connection, new PresenceOptions { Bucket = names.Presence, Ttl = Ttl });
             var registration = await tracker.JoinAsync(Group, name, Encoding.UTF8.GetBytes("fw 1.4"), cancellationToken: cancellationToken).ConfigureAwait(false);
             devices.Add((connection, tracker, registration));

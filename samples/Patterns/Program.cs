@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using CacheProvider.Connection;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Presence;
 using CacheProvider.Samples.Expiry;
 using CacheProvider.Tokens;
@@ -105,7 +104,7 @@ internal static class Program
 
         if (names.Shared)
         {
-            var kv = new KvContext(provider.GetRequiredService<NatsConnection>());
+            var kv = new KvContext(provider.GetNatsConnection());
             foreach (var bucket in new[] { names.Leases, names.Presence, names.Tokens })
             {
                 await kv.DeleteBucketAsync(bucket, cancellationToken).ConfigureAwait(false);

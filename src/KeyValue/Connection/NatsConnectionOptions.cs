@@ -135,6 +135,17 @@ public sealed class NatsConnectionOptions
             throw new ArgumentException("Nats:Url is required", nameof(Url));
         }
 
+        foreach (var seed in Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            // Without a scheme NATS.Net assumes nats://; other schemes than its four would fail only when connecting.
+            var schemeEnd = seed.IndexOf("://", StringComparison.Ordinal);
+            var scheme = schemeEnd > 0 ? seed[..schemeEnd].ToLowerInvariant() : "nats";
+            if (scheme is not ("nats" or "tls" or "ws" or "wss") || !Uri.TryCreate(schemeEnd > 0 ? seed : "nats://" + seed, UriKind.Absolute, out _))
+            {
+                throw new ArgumentException($"Nats:Url: unsupported URL scheme '{scheme}' or malformed URL (use nats://, tls://, ws:// or wss://)", nameof(Url));
+            }
+        }
+
         var methods = (User is not null || Password is not null ? 1 : 0) + (Token is not null ? 1 : 0) + (NKeySeedFile is not null ? 1 : 0) + (CredsFile is not null ? 1 : 0);
         if (methods > 1)
         {

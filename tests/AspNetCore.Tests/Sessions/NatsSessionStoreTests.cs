@@ -1,7 +1,7 @@
 using System.Text;
-using CacheProvider.Nats;
 using CacheProvider.Sessions;
 using Microsoft.AspNetCore.Http;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Sessions;
 
@@ -15,7 +15,7 @@ public sealed class NatsSessionStoreTests(ITestOutputHelper output) : IAsyncLife
     public async Task InitializeAsync()
     {
         _server = await NatsServer.StartAsync(output);
-        _connection = new NatsConnection(new NatsOptions { Url = _server.Url });
+        _connection = await _server.ConnectAsync();
         // Near cache off: these tests count round trips to the server (SessionNearCacheTests covers the near cache).
         _store = new NatsSessionStore(_connection, new NatsSessionStoreOptions { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1), NearCache = false });
     }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using CacheProvider.Nats;
+using CacheProvider.KeyValue;
 using CacheProvider.Sessions;
 using Microsoft.AspNetCore.Http;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Sessions;
 
@@ -17,8 +18,8 @@ public sealed class SessionNearCacheTests(ITestOutputHelper output) : IAsyncLife
     public async Task InitializeAsync()
     {
         _server = await NatsServer.StartAsync(output);
-        _connectionA = new NatsConnection(new NatsOptions { Url = _server.Url });
-        _connectionB = new NatsConnection(new NatsOptions { Url = _server.Url });
+        _connectionA = await _server.ConnectAsync();
+        _connectionB = await _server.ConnectAsync();
         var options = new NatsSessionStoreOptions { Bucket = "sessions", LimitMarkerTtl = TimeSpan.FromSeconds(1) };
         _a = new NatsSessionStore(_connectionA, options);
         _b = new NatsSessionStore(_connectionB, options);
@@ -162,8 +163,8 @@ public sealed class SessionNearCacheTests(ITestOutputHelper output) : IAsyncLife
         Assert.True(await EventuallyAsync(() => Task.FromResult(_a.Near!.EndedReaders == 2)), "the readers never registered");
 
         // Two readers and the near cache: still one consumer on the bucket's stream (node B has not started its watch).
-        var info = await new CacheProvider.Nats.KeyValue.KvContext(_connectionA).JetStream.GetStreamInfoAsync("KV_sessions");
-        Assert.Equal(1, info.State.ConsumerCount);
+        var stream = await new KvContext(_connectionA).JetStream.GetStreamAsync("KV_sessions");
+        Assert.Equal(1, stream.Info.State.ConsumerCount);
 
         var idle = Open(_a, "e1", isNew: true, idleSeconds: 1);
         idle.SetString("x", "1");

@@ -1,5 +1,6 @@
 using CacheProvider.Caching;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.Connection;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -67,7 +68,8 @@ public sealed class CacheEventsAndConfigTests(ITestOutputHelper output)
         await using var server = await NatsServer.StartAsync(output);
         var services = new ServiceCollection()
             .AddLogging()
-            .AddNatsDistributedCache(o => { o.Url = server.Url; o.Bucket = "di"; });
+            .AddNatsConnection(o => o.Url = server.Url)
+            .AddNatsDistributedCache(o => o.Bucket = "di");
         services.AddHealthChecks().AddNatsDistributedCache();
         await using var sp = services.BuildServiceProvider();
         var cache = sp.GetRequiredService<IDistributedCache>();
@@ -81,7 +83,9 @@ public sealed class CacheEventsAndConfigTests(ITestOutputHelper output)
     [Fact]
     public async Task DI_resolution_never_fails_because_the_server_is_down_and_health_says_unhealthy()
     {
-        var services = new ServiceCollection().AddLogging().AddNatsDistributedCache(o => o.Url = $"nats://127.0.0.1:{NatsServer.FreePort()}");
+        var services = new ServiceCollection().AddLogging()
+            .AddNatsConnection(o => o.Url = $"nats://127.0.0.1:{NatsServer.FreePort()}")
+            .AddNatsDistributedCache(_ => { });
         services.AddHealthChecks().AddNatsDistributedCache();
         await using var sp = services.BuildServiceProvider();
         Assert.NotNull(sp.GetRequiredService<IDistributedCache>());
@@ -94,8 +98,9 @@ public sealed class CacheEventsAndConfigTests(ITestOutputHelper output)
     {
         await using var server = await NatsServer.StartAsync(output);
         var services = new ServiceCollection()
-            .AddKeyedNatsDistributedCache("a", o => { o.Url = server.Url; o.Bucket = "a"; })
-            .AddKeyedNatsDistributedCache("b", o => { o.Url = server.Url; o.Bucket = "b"; });
+            .AddNatsConnection(o => o.Url = server.Url)
+            .AddKeyedNatsDistributedCache("a", o => o.Bucket = "a")
+            .AddKeyedNatsDistributedCache("b", o => o.Bucket = "b");
         await using var sp = services.BuildServiceProvider();
         var a = sp.GetRequiredKeyedService<IDistributedCache>("a");
         var b = sp.GetRequiredKeyedService<IDistributedCache>("b");

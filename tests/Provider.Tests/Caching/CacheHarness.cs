@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using CacheProvider.Caching;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Caching;
 
@@ -15,12 +15,15 @@ internal sealed class CacheHarness : IAsyncDisposable
 
     public static async Task<CacheHarness> StartAsync(ITestOutputHelper output) => new(await NatsServer.StartAsync(output));
 
-    public NatsConnection Connect()
+    /// <summary>A new NATS.Net connection (short reconnect waits) owned by the harness; it connects on first use.</summary>
+    public NatsConnection Connect(Func<NatsOpts, NatsOpts>? configure = null)
     {
-        var c = new NatsConnection(new NatsOptions { Url = Server.Url, ReconnectWait = TimeSpan.FromMilliseconds(50), MaxReconnectWait = TimeSpan.FromMilliseconds(200) });
-        _owned.Add(c);
-        return c;
+        var options = TestNats.Options(Server.Url);
+        return Own(new NatsConnection(configure is null ? options : configure(options)));
     }
+
+    /// <summary>A new connection owned by the harness, connected before it is returned.</summary>
+    public async Task<NatsConnection> ConnectAsync() => Own(await Server.ConnectAsync());
 
     /// <summary>Disposes <paramref name="connection"/> with the harness.</summary>
     public NatsConnection Own(NatsConnection connection)
@@ -29,7 +32,7 @@ internal sealed class CacheHarness : IAsyncDisposable
         return connection;
     }
 
-    public NatsDistributedCache Cache(Action<NatsDistributedCacheOptions>? configure = null, NatsConnection? connection = null)
+    public NatsDistributedCache Cache(Action<NatsDistributedCacheOptions>? configure = null, INatsConnection? connection = null)
     {
         var options = new NatsDistributedCacheOptions { Bucket = "cache", LimitMarkerTtl = TimeSpan.FromSeconds(1) };
         configure?.Invoke(options);

@@ -94,7 +94,7 @@ public sealed class NearCacheTests(ITestOutputHelper output)
                 await writer.SetAsync("k", [2], Forever);
                 return true;
             }
-            catch (Nats.NatsException)
+            catch (NATS.Client.Core.NatsException)
             {
                 return false;
             }
@@ -108,7 +108,7 @@ public sealed class NearCacheTests(ITestOutputHelper output)
                 value = await reader.GetAsync("k");
                 Assert.Equal([2], value!);
             }
-            catch (Nats.NatsException)
+            catch (NATS.Client.Core.NatsException)
             {
                 // Reader still reconnecting: an error is fine, a stale value is not.
             }

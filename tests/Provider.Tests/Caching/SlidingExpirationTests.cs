@@ -1,4 +1,4 @@
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Caching.Distributed;
 
 namespace CacheProvider.Tests.Caching;

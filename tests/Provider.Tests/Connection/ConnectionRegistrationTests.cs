@@ -1,8 +1,9 @@
 using CacheProvider.Connection;
-using CacheProvider.Nats;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Extensions.Microsoft.DependencyInjection;
 
 namespace CacheProvider.Tests.Connection;
 
@@ -13,8 +14,8 @@ public sealed class ConnectionRegistrationTests(ITestOutputHelper output)
     {
         var services = new ServiceCollection().AddNatsConnection(o => o.Url = $"nats://127.0.0.1:{NatsServer.FreePort()}");
         await using var sp = services.BuildServiceProvider();
-        var connection = sp.GetRequiredService<NatsConnection>();
-        Assert.Equal(NatsConnectionState.New, connection.State);
+        var connection = sp.GetNatsConnection();
+        Assert.Equal(NatsConnectionState.Closed, connection.ConnectionState); // never opened
     }
 
     [Fact]
@@ -23,9 +24,10 @@ public sealed class ConnectionRegistrationTests(ITestOutputHelper output)
         await using var server = await NatsServer.StartAsync(output, jetStream: false);
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Nats:Url"] = server.Url, ["Nats:Name"] = "cfg" }).Build();
         await using var sp = new ServiceCollection().AddNatsConnection(config.GetSection("Nats")).BuildServiceProvider();
-        var connection = sp.GetRequiredService<NatsConnection>();
-        await connection.FlushAsync();
-        Assert.Equal(NatsConnectionState.Connected, connection.State);
+        var connection = sp.GetNatsConnection();
+        await connection.PingAsync();
+        Assert.Equal(NatsConnectionState.Open, connection.ConnectionState);
+        Assert.StartsWith("cfg", connection.Opts.Name, StringComparison.Ordinal); // NATS.Net's registration appends "#<pool index>"
     }
 
     [Fact]
@@ -40,12 +42,13 @@ public sealed class ConnectionRegistrationTests(ITestOutputHelper output)
     public async Task Keyed_connections_are_separate_instances()
     {
         var services = new ServiceCollection()
-            .AddKeyedNatsConnection("a", o => o.Url = "nats://127.0.0.1:1")
-            .AddKeyedNatsConnection("b", o => o.Url = "nats://127.0.0.1:2");
+            .AddNatsClient(n => n.WithKey("a").ConfigureOptions(o => o.Configure(x => x.Opts = x.Opts with { Url = "nats://127.0.0.1:1" })))
+            .AddNatsClient(n => n.WithKey("b").ConfigureOptions(o => o.Configure(x => x.Opts = x.Opts with { Url = "nats://127.0.0.1:2" })));
         await using var sp = services.BuildServiceProvider();
-        var a = sp.GetRequiredKeyedService<NatsConnection>("a");
-        var b = sp.GetRequiredKeyedService<NatsConnection>("b");
+        var a = sp.GetNatsConnection("a");
+        var b = sp.GetNatsConnection("b");
         Assert.NotSame(a, b);
-        Assert.Contains(":1", a.Options.Url, StringComparison.Ordinal);
+        Assert.Contains(":1", a.Opts.Url, StringComparison.Ordinal);
+        Assert.Contains(":2", b.Opts.Url, StringComparison.Ordinal);
     }
 }

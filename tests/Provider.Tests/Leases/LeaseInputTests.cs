@@ -1,9 +1,9 @@
 using CacheProvider.Connection;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Leases;
 
@@ -13,7 +13,7 @@ public sealed class LeaseInputTests(ITestOutputHelper output)
     public async Task Bad_arguments_throw_typed_exceptions_before_touching_the_server()
     {
         // Nothing listens on this port: validation must come first.
-        await using var connection = new NatsConnection(new NatsOptions { Url = $"nats://127.0.0.1:{NatsServer.FreePort()}" });
+        await using var connection = new NatsConnection(TestNats.Options($"nats://127.0.0.1:{NatsServer.FreePort()}"));
         await using var manager = new LeaseManager(connection, new LeaseOptions());
         await Assert.ThrowsAsync<ArgumentException>(() => manager.TryAcquireAsync(""));
         await Assert.ThrowsAsync<ArgumentNullException>(() => manager.TryAcquireAsync(null!));
@@ -31,7 +31,7 @@ public sealed class LeaseInputTests(ITestOutputHelper output)
     public async Task Names_that_are_not_valid_keys_are_encoded_without_collisions()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = new NatsConnection(new NatsOptions { Url = server.Url });
+        await using var connection = await server.ConnectAsync();
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "me" });
         // "=YSBi" is what "a b" encodes to: both must still be different locks.
         string[] names = ["a b", "=YSBi", "orders:42", "ümlaut", "*", ">", ".leading", "trailing.", "a..b", "tenant/7.job", "tab\tname"];
@@ -75,10 +75,10 @@ public sealed class LeaseInputTests(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromSeconds(3), lease.Ttl);
         Assert.Equal("svc-1", lease.Owner);
 
-        using var bad = new ServiceCollection().AddNatsConnection(o => o.Url = server.Url)
+        await using var bad = new ServiceCollection().AddNatsConnection(o => o.Url = server.Url)
             .AddNatsLeases(o => o.DefaultTtl = TimeSpan.FromMilliseconds(500)).BuildServiceProvider();
         Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<LeaseOptions>>().Value);
-        using var badBucket = new ServiceCollection().AddNatsConnection(o => o.Url = server.Url)
+        await using var badBucket = new ServiceCollection().AddNatsConnection(o => o.Url = server.Url)
             .AddNatsLeases(o => o.Bucket = "no.dots").BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => badBucket.GetRequiredService<IOptions<LeaseOptions>>().Value);
         Assert.Contains("Bucket", ex.Message, StringComparison.Ordinal);

@@ -1,13 +1,11 @@
 using CacheProvider.Leases;
-using CacheProvider.Nats;
-using CacheProvider.Nats.JetStream;
+using CacheProvider.KeyValue;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Leases;
 
 public sealed class LeaseQueueTests(ITestOutputHelper output)
 {
-    private static NatsConnection Connect(NatsServer server) => new(new NatsOptions { Url = server.Url });
-
     /// <summary>Starts a waiter and returns once it sits in the manager's local queue, so arrival order is defined.</summary>
     private static async Task<Task<Lease>> EnqueueAsync(LeaseManager manager, string name, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -24,15 +22,15 @@ public sealed class LeaseQueueTests(ITestOutputHelper output)
         return waiting;
     }
 
-    private static async Task<int> ConsumerCountAsync(NatsConnection connection) =>
-        (await new JetStreamContext(connection).GetStreamInfoAsync("KV_" + new LeaseOptions().Bucket)).State.ConsumerCount;
+    private static async Task<long> ConsumerCountAsync(INatsConnection connection) =>
+        (await new KvContext(connection).JetStream.GetStreamAsync("KV_" + new LeaseOptions().Bucket)).Info.State.ConsumerCount;
 
     [Fact]
     public async Task Waiters_in_one_manager_acquire_in_arrival_order()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var holderConnection = Connect(server);
-        await using var connection = Connect(server);
+        await using var holderConnection = await server.ConnectAsync();
+        await using var connection = await server.ConnectAsync();
         await using var holderManager = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var held = await holderManager.AcquireAsync("queue", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
@@ -69,8 +67,8 @@ public sealed class LeaseQueueTests(ITestOutputHelper output)
     public async Task A_new_local_acquirer_queues_behind_waiters_instead_of_overtaking_them()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var holderConnection = Connect(server);
-        await using var connection = Connect(server);
+        await using var holderConnection = await server.ConnectAsync();
+        await using var connection = await server.ConnectAsync();
         await using var holderManager = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var held = await holderManager.AcquireAsync("fair", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
@@ -94,8 +92,8 @@ public sealed class LeaseQueueTests(ITestOutputHelper output)
     public async Task Local_waiters_share_one_server_consumer_and_try_acquire_does_not_queue()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var holderConnection = Connect(server);
-        await using var connection = Connect(server);
+        await using var holderConnection = await server.ConnectAsync();
+        await using var connection = await server.ConnectAsync();
         await using var holderManager = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var held = await holderManager.AcquireAsync("shared", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
@@ -130,8 +128,8 @@ public sealed class LeaseQueueTests(ITestOutputHelper output)
     public async Task Cancelled_or_timed_out_waiters_ahead_do_not_block_the_ones_behind_them()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var holderConnection = Connect(server);
-        await using var connection = Connect(server);
+        await using var holderConnection = await server.ConnectAsync();
+        await using var connection = await server.ConnectAsync();
         await using var holderManager = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
         await using var manager = new LeaseManager(connection, new LeaseOptions { Owner = "local" });
         var held = await holderManager.AcquireAsync("busy", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));

@@ -1,20 +1,17 @@
 using System.Diagnostics;
 using CacheProvider.Leases;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Tests.Leases;
 
 public sealed class LeaseTests(ITestOutputHelper output)
 {
-    private static NatsConnection Connect(NatsServer server) => new(new NatsOptions { Url = server.Url });
-
     [Fact]
     public async Task Contenders_never_hold_at_once_and_fencing_tokens_strictly_increase()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var c1 = Connect(server);
-        await using var c2 = Connect(server);
+        await using var c1 = await server.ConnectAsync();
+        await using var c2 = await server.ConnectAsync();
         const int contenders = 8;
         const int rounds = 5;
         var managers = Enumerable.Range(0, contenders).Select(i => new LeaseManager(i % 2 == 0 ? c1 : c2, new LeaseOptions { Owner = $"w{i}" })).ToList();
@@ -58,8 +55,8 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Killed_holder_is_replaced_within_ttl_and_its_lease_reports_lost()
     {
         await using var server = await NatsServer.StartAsync(output);
-        var holderConnection = Connect(server);
-        await using var waiterConnection = Connect(server);
+        var holderConnection = await server.ConnectAsync();
+        await using var waiterConnection = await server.ConnectAsync();
         var holderManager = new LeaseManager(holderConnection, new LeaseOptions { Owner = "holder" });
         await using var waiterManager = new LeaseManager(waiterConnection, new LeaseOptions { Owner = "waiter" });
         var ttl = TimeSpan.FromSeconds(2);
@@ -94,8 +91,8 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Renewal_keeps_the_lease_across_a_server_restart()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
-        await using var other = Connect(server);
+        await using var connection = await server.ConnectAsync();
+        await using var other = await server.ConnectAsync();
         await using var manager = new LeaseManager(connection, new LeaseOptions());
         await using var rival = new LeaseManager(other, new LeaseOptions());
         var lease = await manager.AcquireAsync("singleton", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
@@ -127,7 +124,7 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Release_wakes_a_waiter_at_once_and_leaves_no_permanent_tombstone()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         await using var a = new LeaseManager(connection, new LeaseOptions { Owner = "a" });
         await using var b = new LeaseManager(connection, new LeaseOptions { Owner = "b" });
         var first = await a.AcquireAsync("door", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60));
@@ -158,7 +155,7 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Lease_taken_by_someone_else_is_reported_lost_with_the_reason()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         await using var manager = new LeaseManager(connection, new LeaseOptions());
         var lease = await manager.AcquireAsync("cron", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
         var lost = new TaskCompletionSource<LeaseLostEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -181,7 +178,7 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Lease_removed_by_someone_else_is_reported_removed()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         await using var manager = new LeaseManager(connection, new LeaseOptions());
         var lease = await manager.AcquireAsync("cleanup", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
         var bucket = await new KvContext(connection).GetBucketAsync("leases");
@@ -194,7 +191,7 @@ public sealed class LeaseTests(ITestOutputHelper output)
     public async Task Busy_lock_try_acquire_returns_null_and_acquire_times_out()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         await using var manager = new LeaseManager(connection, new LeaseOptions());
         await using var held = await manager.AcquireAsync("busy", TimeSpan.Zero, TimeSpan.FromSeconds(30));
         Assert.Null(await manager.TryAcquireAsync("busy"));

@@ -1,5 +1,6 @@
-using CacheProvider.Nats.JetStream;
+using System.Globalization;
 using CacheProvider.Operations;
+using NATS.Client.JetStream.Models;
 
 namespace CacheProvider.Tests.Operations;
 
@@ -9,18 +10,18 @@ public sealed class KvAuditTests
     private static readonly Version Current = new(2, 15, 1);
 
     private static StreamInfo Info(long history = 1, TimeSpan maxAge = default, TimeSpan marker = default, bool ttl = false,
-        long numDeleted = 0, ulong messages = 10, DateTimeOffset? firstTs = null, string? mirror = null) => new()
+        long numDeleted = 0, long messages = 10, DateTimeOffset? firstTs = null, string? mirror = null) => new()
         {
             Config = new StreamConfig
             {
                 Name = "KV_b",
                 MaxMsgsPerSubject = history,
                 MaxAge = maxAge,
-                SubjectDeleteMarkerTtl = marker,
-                AllowMsgTtl = ttl || marker > TimeSpan.Zero,
+                SubjectDeleteMarkerTTL = marker,
+                AllowMsgTTL = ttl || marker > TimeSpan.Zero,
                 Mirror = mirror is null ? null : new StreamSource { Name = "KV_" + mirror },
             },
-            State = new StreamState { Messages = messages, Bytes = messages * 100, FirstSeq = 1, FirstTime = firstTs ?? Now.AddMinutes(-1), NumDeleted = numDeleted },
+            State = new StreamState { Messages = messages, Bytes = messages * 100, FirstSeq = 1, FirstTs = (firstTs ?? Now.AddMinutes(-1)).ToString("O", CultureInfo.InvariantCulture), NumDeleted = numDeleted },
         };
 
     private static string[] Codes(KvBucketReport r) => r.Findings.Select(f => f.Code).ToArray();

@@ -1,8 +1,8 @@
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Operations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Operations;
 
@@ -12,7 +12,7 @@ public sealed class NatsKvHygieneHealthCheckTests(ITestOutputHelper output)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton(new NatsConnection(new NatsOptions { Url = url, MaxReconnectAttempts = 0, ConnectTimeout = TimeSpan.FromSeconds(1) }));
+        services.AddSingleton<INatsConnection>(_ => new NatsConnection(TestNats.Options(url) with { MaxReconnectRetry = 0, ConnectTimeout = TimeSpan.FromSeconds(1) }));
         add(services.AddHealthChecks());
         return services.BuildServiceProvider();
     }
@@ -21,7 +21,7 @@ public sealed class NatsKvHygieneHealthCheckTests(ITestOutputHelper output)
     public async Task Healthy_for_clean_buckets_Degraded_with_the_findings_for_misconfigured_ones()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using (var nats = new NatsConnection(server.Url))
+        await using (var nats = await server.ConnectAsync())
         {
             var kv = new KvContext(nats);
             var clean = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "cache", LimitMarkerTtl = TimeSpan.FromSeconds(1) });

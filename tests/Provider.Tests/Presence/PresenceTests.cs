@@ -1,13 +1,11 @@
 using System.Threading.Channels;
-using CacheProvider.Nats;
 using CacheProvider.Presence;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Presence;
 
 public sealed class PresenceTests(ITestOutputHelper output)
 {
-    private static NatsConnection Connect(NatsServer server) => new(new NatsOptions { Url = server.Url });
-
     private static async Task<PresenceChange> NextAsync(ChannelReader<PresenceChange> changes, string member)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -25,8 +23,8 @@ public sealed class PresenceTests(ITestOutputHelper output)
     public async Task Watch_reports_online_then_offline_with_expired_or_left()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
-        var deviceConnection = Connect(server);
+        await using var connection = await server.ConnectAsync();
+        var deviceConnection = await server.ConnectAsync();
         await using var tracker = new PresenceTracker(connection, new PresenceOptions());
         var device = new PresenceTracker(deviceConnection, new PresenceOptions());
 
@@ -78,7 +76,7 @@ public sealed class PresenceTests(ITestOutputHelper output)
     public async Task Monitor_raises_events_and_groups_are_separate()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         await using var tracker = new PresenceTracker(connection, new PresenceOptions { Ttl = TimeSpan.FromSeconds(2) });
         await tracker.HeartbeatAsync("room 1", "already-here");
         await using var monitor = tracker.CreateMonitor("room 1");
@@ -108,7 +106,7 @@ public sealed class PresenceTests(ITestOutputHelper output)
     [Fact]
     public async Task Bad_input_throws_typed_exceptions()
     {
-        await using var connection = new NatsConnection(new NatsOptions { Url = $"nats://127.0.0.1:{NatsServer.FreePort()}" });
+        await using var connection = new NatsConnection(TestNats.Options($"nats://127.0.0.1:{NatsServer.FreePort()}"));
         await using var tracker = new PresenceTracker(connection, new PresenceOptions { MaxInfoBytes = 8 });
         await Assert.ThrowsAsync<ArgumentException>(() => tracker.HeartbeatAsync("", "m"));
         await Assert.ThrowsAsync<ArgumentException>(() => tracker.HeartbeatAsync("g", ""));

@@ -1,19 +1,17 @@
 using System.Text;
-using CacheProvider.Nats;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 using CacheProvider.Tokens;
+using NATS.Client.Core;
 
 namespace CacheProvider.Tests.Tokens;
 
 public sealed class TokenTests(ITestOutputHelper output)
 {
-    private static NatsConnection Connect(NatsServer server) => new(new NatsOptions { Url = server.Url });
-
     [Fact]
     public async Task Token_is_consumed_once_and_carries_its_payload()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         var tokens = new OneTimeTokenStore(connection, new OneTimeTokenOptions());
         var issued = await tokens.IssueAsync("password-reset", "user:42"u8.ToArray(), TimeSpan.FromMinutes(10));
         Assert.Equal(43, issued.Token.Length);
@@ -34,8 +32,8 @@ public sealed class TokenTests(ITestOutputHelper output)
     public async Task Concurrent_consumers_exactly_one_wins()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var c1 = Connect(server);
-        await using var c2 = Connect(server);
+        await using var c1 = await server.ConnectAsync();
+        await using var c2 = await server.ConnectAsync();
         var stores = new[] { new OneTimeTokenStore(c1, new OneTimeTokenOptions()), new OneTimeTokenStore(c2, new OneTimeTokenOptions()) };
         for (var round = 0; round < 20; round++)
         {
@@ -58,7 +56,7 @@ public sealed class TokenTests(ITestOutputHelper output)
     public async Task Expired_token_is_simply_not_found_and_consumed_tokens_leave_nothing()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         var tokens = new OneTimeTokenStore(connection, new OneTimeTokenOptions());
         var shortLived = await tokens.IssueAsync("login-code", "x"u8.ToArray(), TimeSpan.FromSeconds(1));
         var used = await tokens.IssueAsync("login-code", "y"u8.ToArray());
@@ -84,7 +82,7 @@ public sealed class TokenTests(ITestOutputHelper output)
     public async Task Caller_chosen_tokens_are_create_only_and_names_needing_encoding_work()
     {
         await using var server = await NatsServer.StartAsync(output);
-        await using var connection = Connect(server);
+        await using var connection = await server.ConnectAsync();
         var tokens = new OneTimeTokenStore(connection, new OneTimeTokenOptions());
         Assert.NotNull(await tokens.TryIssueAsync("tv pairing", "482 913", "tv-1"u8.ToArray(), TimeSpan.FromMinutes(5)));
         Assert.Null(await tokens.TryIssueAsync("tv pairing", "482 913", "tv-2"u8.ToArray(), TimeSpan.FromMinutes(5)));
@@ -100,7 +98,7 @@ public sealed class TokenTests(ITestOutputHelper output)
     [Fact]
     public async Task Bad_input_throws_typed_exceptions()
     {
-        await using var connection = new NatsConnection(new NatsOptions { Url = $"nats://127.0.0.1:{NatsServer.FreePort()}" });
+        await using var connection = new NatsConnection(TestNats.Options($"nats://127.0.0.1:{NatsServer.FreePort()}"));
         var tokens = new OneTimeTokenStore(connection, new OneTimeTokenOptions { MaxPayloadBytes = 4 });
         await Assert.ThrowsAsync<ArgumentException>(() => tokens.IssueAsync("", default));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => tokens.IssueAsync("p", default, TimeSpan.FromMilliseconds(500)));
