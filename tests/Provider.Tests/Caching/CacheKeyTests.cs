@@ -1,4 +1,5 @@
 using System.Text;
+using CacheProvider.Caching;
 using CacheProvider.Caching.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 
@@ -96,6 +97,35 @@ public sealed class CacheKeyTests(ITestOutputHelper output)
 
         var other = h.Cache(o => o.KeyPrefix = "app2");
         Assert.Null(await other.GetAsync("user:42"));
+    }
+
+    [Fact]
+    public async Task Keys_up_to_the_documented_limit_round_trip_and_longer_ones_are_refused_before_any_request()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var cache = h.Cache(o => o.NearCacheEnabled = false);
+
+        // The longest key in ASCII and in multi-byte text (3 bytes per character), each with a TTL and sliding
+        // expiration so the header block also carries Nats-TTL and the expiration headers.
+        var ascii = new string('a', NatsDistributedCache.MaxKeyBytes);
+        var cyrillic = new string('ж', NatsDistributedCache.MaxKeyBytes / 2);
+        var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5), SlidingExpiration = TimeSpan.FromMinutes(1) };
+        foreach (var key in new[] { ascii, cyrillic })
+        {
+            await cache.SetAsync(key, Encoding.UTF8.GetBytes(key[..3]), options);
+            Assert.Equal(key[..3], Encoding.UTF8.GetString((await cache.GetAsync(key))!));
+            await cache.RefreshAsync(key);
+            await cache.RemoveAsync(key);
+            Assert.Null(await cache.GetAsync(key));
+        }
+
+        var tooLong = ascii + "a";
+        var ex = await Assert.ThrowsAsync<ArgumentException>(async () => await cache.SetAsync(tooLong, [1], options));
+        Assert.Equal("key", ex.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await cache.GetAsync(tooLong));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await cache.RemoveAsync(tooLong));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await cache.RefreshAsync(tooLong));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await cache.GetAsync(new string('ж', (NatsDistributedCache.MaxKeyBytes / 2) + 1)));
     }
 
     private static string RandomKey(Random r)
