@@ -2,21 +2,21 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CacheProvider.Grains;
 using CacheProvider.Grains.Contracts;
-using CacheProvider.Nats;
 using CacheProvider.Testing;
+using NATS.Client.Core;
 
 // Measurements of the grain side (no peer to compare with): one line per figure.
 //   dotnet run -c Release --project bench/Grains.Measure [-- --seconds 5]
 var seconds = args.Length == 2 && args[0] == "--seconds" ? int.Parse(args[1]) : 5;
 await using var server = await NatsServer.StartAsync();
-await using var connection = new NatsConnection(server.Url);
+await using var connection = await server.ConnectAsync();
 var serviceId = Guid.NewGuid() + "/measure";
 
 await MeasureStateAsync(connection, serviceId, seconds);
 await MeasureRemindersAsync(connection, serviceId);
 await MeasureExpiryAsync(connection, serviceId);
 
-static async Task MeasureStateAsync(NatsConnection connection, string serviceId, int seconds)
+static async Task MeasureStateAsync(INatsConnection connection, string serviceId, int seconds)
 {
     const int concurrency = 64;
     var storage = new NatsGrainStorage("measure", new NatsGrainStorageOptions { ServiceId = serviceId }, connection);
@@ -63,7 +63,7 @@ static async Task MeasureStateAsync(NatsConnection connection, string serviceId,
     }
 }
 
-static async Task MeasureRemindersAsync(NatsConnection connection, string serviceId)
+static async Task MeasureRemindersAsync(INatsConnection connection, string serviceId)
 {
     const int rows = 10_000;
     var table = new NatsReminderTable(new NatsReminderTableOptions { ServiceId = serviceId }, connection);
@@ -112,7 +112,7 @@ static async Task MeasureRemindersAsync(NatsConnection connection, string servic
     await table.TestOnlyClearTable();
 }
 
-static async Task MeasureExpiryAsync(NatsConnection connection, string serviceId)
+static async Task MeasureExpiryAsync(INatsConnection connection, string serviceId)
 {
     const int keys = 500;
     var storage = new NatsGrainStorage("expiry", new NatsGrainStorageOptions { ServiceId = serviceId, Bucket = "measure-expiry", DefaultStateTtl = TimeSpan.FromSeconds(2) }, connection);

@@ -1,10 +1,10 @@
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Tests.Support;
-using CacheProvider.Nats;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using NATS.Client.Core;
 
 namespace CacheProvider.Grains.Tests.Hosting;
 
@@ -15,7 +15,7 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
     public async Task Named_storage_is_a_keyed_IGrainStorage_and_Default_is_also_unkeyed()
     {
         await using var host = await GrainsTestHost.StartAsync(output);
-        var services = new ServiceCollection().AddSingleton(host.Connection);
+        var services = new ServiceCollection().AddSingleton<INatsConnection>(host.Connection);
         services.AddNatsGrainStorage("orders", o => o.ServiceId = host.ServiceId);
         services.AddNatsGrainStorageAsDefault(o => o.ServiceId = host.ServiceId);
         await using var provider = services.BuildServiceProvider();
@@ -30,7 +30,8 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
     [Fact]
     public async Task Missing_service_id_and_sub_second_TTLs_fail_validation_naming_the_problem()
     {
-        var services = new ServiceCollection().AddSingleton(new NatsConnection("nats://127.0.0.1:1"));
+        await using var connection = GrainsTestHost.UnusedConnection();
+        var services = new ServiceCollection().AddSingleton<INatsConnection>(connection);
         services.AddNatsGrainStorage("bad", o => o.DefaultStateTtl = TimeSpan.FromMilliseconds(500));
         await using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<NatsGrainStorageOptions>>().Get("bad"));
@@ -42,7 +43,8 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
     public async Task Serializer_comes_from_options_then_keyed_then_unkeyed()
     {
         var keyed = new SystemTextJsonGrainStorageSerializer();
-        var services = new ServiceCollection().AddSingleton(new NatsConnection("nats://127.0.0.1:1"));
+        await using var connection = GrainsTestHost.UnusedConnection();
+        var services = new ServiceCollection().AddSingleton<INatsConnection>(connection);
         services.AddKeyedSingleton<IGrainStorageSerializer>("a", keyed);
         services.AddNatsGrainStorage("a", o => o.ServiceId = "s");
         await using var provider = services.BuildServiceProvider();
@@ -58,7 +60,7 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
             ["Reminders:ServiceId"] = host.ServiceId,
             ["Reminders:HashPrefixDepth"] = "2",
         }).Build();
-        var services = new ServiceCollection().AddSingleton(host.Connection);
+        var services = new ServiceCollection().AddSingleton<INatsConnection>(host.Connection);
         services.AddNatsReminderTable(config.GetSection("Reminders"));
         services.AddNatsGrainStorage("Default", o => o.ServiceId = host.ServiceId);
         services.AddNatsGrainStateWatcher("Default");
@@ -76,7 +78,8 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
     [Fact]
     public async Task Reminder_depth_out_of_range_fails_validation()
     {
-        var services = new ServiceCollection().AddSingleton(new NatsConnection("nats://127.0.0.1:1"));
+        await using var connection = GrainsTestHost.UnusedConnection();
+        var services = new ServiceCollection().AddSingleton<INatsConnection>(connection);
         services.AddNatsReminderTable(o =>
         {
             o.ServiceId = "s";

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Internal;
-using CacheProvider.Nats;
+using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Keys;
 
@@ -53,10 +53,10 @@ public sealed partial class KeyEncodingTests
     }
 
     [Fact]
-    public void Different_state_keys_never_collide_across_random_service_state_and_grain_ids()
+    public async Task Different_state_keys_never_collide_across_random_service_state_and_grain_ids()
     {
         var random = new Random(777);
-        var connection = new NatsConnection("nats://127.0.0.1:1");
+        await using var connection = GrainsTestHost.UnusedConnection();
         var seen = new Dictionary<string, (string, string, GrainId)>(StringComparer.Ordinal);
         var storages = new Dictionary<string, NatsGrainStorage>();
         for (var i = 0; i < 5_000; i++)
@@ -82,9 +82,10 @@ public sealed partial class KeyEncodingTests
     }
 
     [Fact]
-    public void Firestore_collision_case_maps_to_different_reminder_keys()
+    public async Task Firestore_collision_case_maps_to_different_reminder_keys()
     {
-        var table = new NatsReminderTable(new NatsReminderTableOptions { ServiceId = "s" }, new NatsConnection("nats://127.0.0.1:1"));
+        await using var connection = GrainsTestHost.UnusedConnection();
+        var table = new NatsReminderTable(new NatsReminderTableOptions { ServiceId = "s" }, connection);
         Assert.NotEqual(table.RowKey(GrainId.Parse("b__c/d"), "a"), table.RowKey(GrainId.Parse("c/d"), "a__b"));
         Assert.NotEqual(table.RowKey(GrainId.Create("a", "b.c"), "d"), table.RowKey(GrainId.Create("a", "b"), "c.d"));
     }

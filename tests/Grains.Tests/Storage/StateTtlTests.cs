@@ -1,6 +1,6 @@
 using CacheProvider.Grains.Contracts;
 using CacheProvider.Grains.Tests.Support;
-using CacheProvider.Nats.KeyValue;
+using CacheProvider.KeyValue;
 
 namespace CacheProvider.Grains.Tests.Storage;
 
@@ -33,11 +33,12 @@ public sealed class StateTtlTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TTL_resolution_is_state_name_then_type_attribute_then_default_and_rounds_up_to_seconds()
+    public async Task TTL_resolution_is_state_name_then_type_attribute_then_default_and_rounds_up_to_seconds()
     {
+        await using var connection = GrainsTestHost.UnusedConnection();
         var options = new NatsGrainStorageOptions { ServiceId = "s", DefaultStateTtl = TimeSpan.FromMinutes(1) };
         options.StateTtls["named"] = TimeSpan.FromSeconds(10);
-        var storage = new NatsGrainStorage("n", options, new Nats.NatsConnection("nats://127.0.0.1:1"));
+        var storage = new NatsGrainStorage("n", options, connection);
         Assert.Equal(TimeSpan.FromSeconds(10), storage.GetStateTtl<AttributedState>("named"));
         Assert.Equal(TimeSpan.FromMinutes(5), storage.GetStateTtl<AttributedState>("state"));
         Assert.Equal(TimeSpan.FromMinutes(1), storage.GetStateTtl<TestState1>("state"));

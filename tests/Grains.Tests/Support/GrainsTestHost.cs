@@ -1,5 +1,5 @@
 using CacheProvider.Grains.Contracts;
-using CacheProvider.Nats;
+using NATS.Client.Core;
 
 namespace CacheProvider.Grains.Tests.Support;
 
@@ -17,6 +17,12 @@ internal sealed class GrainsTestHost : IAsyncDisposable
 
     public NatsServer Server { get; }
 
+    /// <summary>
+    /// A connection to a port nothing listens on, for tests that never reach the server (construction, validation,
+    /// key shapes): NATS.Net connects on first use only. Dispose it.
+    /// </summary>
+    public static NatsConnection UnusedConnection() => new(TestNats.Options("nats://127.0.0.1:1"));
+
     public NatsConnection Connection { get; }
 
     public string ServiceId { get; } = Guid.NewGuid() + "/foo";
@@ -24,17 +30,26 @@ internal sealed class GrainsTestHost : IAsyncDisposable
     public static async Task<GrainsTestHost> StartAsync(ITestOutputHelper output)
     {
         var server = await NatsServer.StartAsync(output);
-        return new GrainsTestHost(server, new NatsConnection(server.Url));
+        try
+        {
+            return new GrainsTestHost(server, await server.ConnectAsync());
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
-    public NatsConnection NewConnection()
+    /// <summary>A second, independent connection to the same server (another silo's view).</summary>
+    public async Task<NatsConnection> NewConnectionAsync()
     {
-        var connection = new NatsConnection(Server.Url);
+        var connection = await Server.ConnectAsync();
         _connections.Add(connection);
         return connection;
     }
 
-    public NatsGrainStorage CreateStorage(bool deleteStateOnClear, Action<NatsGrainStorageOptions>? configure = null, NatsConnection? connection = null, TimeProvider? time = null, string name = "nats")
+    public NatsGrainStorage CreateStorage(bool deleteStateOnClear, Action<NatsGrainStorageOptions>? configure = null, INatsConnection? connection = null, TimeProvider? time = null, string name = "nats")
     {
         var options = new NatsGrainStorageOptions { ServiceId = ServiceId, DeleteStateOnClear = deleteStateOnClear };
         configure?.Invoke(options);

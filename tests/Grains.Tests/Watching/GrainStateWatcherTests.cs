@@ -46,7 +46,7 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     {
         await using var host = await GrainsTestHost.StartAsync(output);
         var mine = host.CreateStorage(false);
-        var theirs = host.CreateStorage(false, connection: host.NewConnection());
+        var theirs = host.CreateStorage(false, connection: await host.NewConnectionAsync());
         await using var watcher = new GrainStateWatcher(mine);
         await watcher.StartAsync();
         var id = TestIds.RandomInteger();
@@ -81,7 +81,7 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     {
         await using var host = await GrainsTestHost.StartAsync(output);
         var mine = host.CreateStorage(true);
-        var theirs = host.CreateStorage(true, connection: host.NewConnection());
+        var theirs = host.CreateStorage(true, connection: await host.NewConnectionAsync());
         await using var watcher = new GrainStateWatcher(mine);
         await watcher.StartAsync();
         var inbox = new Inbox();
@@ -111,7 +111,7 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     {
         await using var host = await GrainsTestHost.StartAsync(output);
         var mine = host.CreateStorage(false);
-        var theirs = host.CreateStorage(false, connection: host.NewConnection());
+        var theirs = host.CreateStorage(false, connection: await host.NewConnectionAsync());
         await using var watcher = new GrainStateWatcher(mine);
         await watcher.StartAsync();
         using var gate = new ManualResetEventSlim();
@@ -148,7 +148,7 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     {
         await using var host = await GrainsTestHost.StartAsync(output);
         var mine = host.CreateStorage(false);
-        var theirs = host.CreateStorage(false, connection: host.NewConnection());
+        var theirs = host.CreateStorage(false, connection: await host.NewConnectionAsync());
         await theirs.StartAsync();
         await using var watcher = new GrainStateWatcher(mine);
         var inbox = new Inbox();
