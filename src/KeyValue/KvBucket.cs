@@ -104,6 +104,7 @@ public sealed partial class KvBucket
     /// The current value of <paramref name="key"/>, or null when it has none: never written, deleted, purged,
     /// expired (marker), or past its TTL deadline even if the server has not swept it yet.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<KvEntry?> GetAsync(string key, KvReadMode mode = KvReadMode.Direct, CancellationToken cancellationToken = default)
     {
         var entry = await GetLastAsync(key, mode, cancellationToken).ConfigureAwait(false);
@@ -115,6 +116,7 @@ public sealed partial class KvBucket
     /// straight into <paramref name="destination"/>; the returned entry carries metadata only. Nothing is written when
     /// the key has no current value.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<KvEntry?> GetAsync(string key, IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -150,6 +152,7 @@ public sealed partial class KvBucket
             : ReadRetryingAsync<TReader, TResult>(key, reader, mode, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResult> ReadRetryingAsync<TReader, TResult>(string key, TReader reader, KvReadMode mode, CancellationToken cancellationToken)
         where TReader : IKvEntryReader<TResult>
     {
@@ -196,6 +199,7 @@ public sealed partial class KvBucket
         return ReadStored<TReader, TResult>(key, stored, reader);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<DirectResult<TResult>> DirectReadAsync<TReader, TResult>(string key, TReader reader, CancellationToken cancellationToken)
         where TReader : IKvEntryReader<TResult>
     {

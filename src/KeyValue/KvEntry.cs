@@ -73,8 +73,27 @@ public sealed class KvEntry
     /// <summary>Whether the value is past its TTL at <paramref name="now"/> (the server may still serve it ≈ 250 ms).</summary>
     public bool IsExpiredAt(DateTimeOffset now) => ExpiresAt is { } at && at <= now;
 
+    private NatsHeaders? _headers;
+
     /// <summary>All headers: the stored ones, then those the server adds to a read (<c>Nats-Stream</c>, <c>Nats-Sequence</c>…).</summary>
-    public NatsHeaders? Headers { get; init; }
+    /// <remarks>Built on first access from the raw header block: most reads never look at them.</remarks>
+    public NatsHeaders? Headers
+    {
+        get
+        {
+            if (_headers is null && HeaderBlock is { } block)
+            {
+                Interlocked.CompareExchange(ref _headers, Internal.EntryParser.ToHeaders(block), null);
+            }
+
+            return _headers;
+        }
+
+        init => _headers = value;
+    }
+
+    /// <summary>The header block as received (<c>NATS/1.0…</c>), or null.</summary>
+    internal byte[]? HeaderBlock { get; init; }
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -99,7 +99,7 @@ internal ref struct EntryParser
         Operation = Operation,
         MarkerReason = Marker,
         Ttl = TtlTicks switch { 0 => null, < 0 => Timeout.InfiniteTimeSpan, _ => TimeSpan.FromTicks(TtlTicks) },
-        Headers = block.IsEmpty ? null : ToHeaders(block),
+        HeaderBlock = block.IsEmpty ? null : block.ToArray(),
     };
 
     /// <summary>All headers of a block as NATS.Net headers (a repeated name keeps every value, in order).</summary>

@@ -105,6 +105,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     /// 503 and no payload ("no responders": no stream holds the subject) fails with <see cref="NatsNoRespondersException"/>;
     /// no reply within <paramref name="timeout"/> with <see cref="KvTimeoutException"/>.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<T> RequestAsync<T, TParser>(string subject, ReadOnlySequence<byte> payload, NatsHeaders? headers, TParser parser, TimeSpan timeout, CancellationToken cancellationToken)
         where TParser : IReplyParser<T>
     {
