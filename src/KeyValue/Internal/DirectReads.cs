@@ -51,9 +51,7 @@ internal readonly struct EntryMaterializer(string bucket) : IKvEntryReader<KvEnt
         }
 
         var block = entry.HeaderBlock;
-        var p = EntryParser.Scan(block);
-        p.Sequence = entry.Revision;
-        p.CreatedTicks = entry.Created.UtcTicks;
+        var p = EntryParser.Scan(entry);
         return p.ToEntry(bucket, entry.Key, block, entry.Value.IsEmpty ? ReadOnlyMemory<byte>.Empty : entry.Value.ToArray(), (int)entry.Value.Length, 0);
     }
 }
@@ -72,9 +70,7 @@ internal readonly struct WriterMaterializer(string bucket, IBufferWriter<byte> d
         }
 
         var block = entry.HeaderBlock;
-        var p = EntryParser.Scan(block);
-        p.Sequence = entry.Revision;
-        p.CreatedTicks = entry.Created.UtcTicks;
+        var p = EntryParser.Scan(entry);
         if (entry.IsValue && !entry.IsExpiredAt(nowUnixMs))
         {
             var length = (int)entry.Value.Length;

@@ -21,6 +21,15 @@ internal ref struct EntryParser
     public long TtlTicks;
     public int MsgSize;
 
+    /// <summary>Scans a raw entry's header block, with its revision and creation time.</summary>
+    public static EntryParser Scan(in KvRawEntry entry)
+    {
+        var p = Scan(entry.HeaderBlock);
+        p.Sequence = entry.Revision;
+        p.CreatedTicks = entry.Created.UtcTicks;
+        return p;
+    }
+
     /// <summary>Scans <paramref name="block"/> (may be empty).</summary>
     public static EntryParser Scan(ReadOnlySpan<byte> block)
     {
