@@ -18,7 +18,7 @@
 //                                             --size 256 --count 20000 --inflight 64 --ttl 60s
 //   watch-latency a watcher (updates only) sees --count sequential puts: time from put start to delivery
 //                                             --size 256 --count 1000
-//   watch-expiry  a watcher (updates only) is started, --count unique keys are created with --ttl
+//   watch-expiry  a watcher (updates only) is started, --count unique keys are created with --ttl (at --rate per s)
 //                 (N in flight), then the run waits (at most --wait-ms) for one MaxAge marker per key
 //                                             --size 256 --count 20000 --inflight 64 --ttl 2s --wait-ms 30000
 //
@@ -147,7 +147,14 @@ async function watchExpiry(kv, p) {
       if (lags.length >= p.count) done();
     }
   })();
+  // --rate paces the creates (per second; 0 = as fast as the client goes): the server's expiry work per second
+  // follows the create rate, so two clients compare fairly only at the same rate.
+  const start = nowNs();
   await runInflight(p.count, p.inflight, async (i) => {
+    if (p.rate > 0) {
+      const waitMs = (start + (i * 1e9) / p.rate - nowNs()) / 1e6;
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    }
     const key = `${prefix}.w${i}`;
     await kv.create(key, data, p.ttl);
     created.set(key, nowNs());
@@ -226,8 +233,8 @@ const defaults = {
 
 /** Defaults per mode, then numeric options from argv strings or JSON numbers. */
 function params(op, src) {
-  const p = { size: 256, keys: 1000, inflight: 64, "wait-ms": 30_000, ...defaults[op], ...src };
-  for (const k of ["size", "count", "keys", "inflight", "wait-ms"]) p[k] = intArg(p, k, undefined);
+  const p = { size: 256, keys: 1000, inflight: 64, "wait-ms": 30_000, rate: 0, ...defaults[op], ...src };
+  for (const k of ["size", "count", "keys", "inflight", "wait-ms", "rate"]) p[k] = intArg(p, k, undefined);
   if (p.count < 1 || p.keys < 1 || p.inflight < 1) throw new Error("count, keys and inflight must be >= 1");
   return p;
 }

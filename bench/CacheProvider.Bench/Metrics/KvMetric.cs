@@ -16,6 +16,12 @@ namespace CacheProvider.Bench.Metrics;
 /// </summary>
 internal sealed class KvMetric : IMetric
 {
+    /// <summary>
+    /// Creates per second in the watch-expiry run, on both sides: below either client's top speed, so both hand the
+    /// server the same expiry load and the lag compares delivery, not how densely each client packed its keys.
+    /// </summary>
+    private const int ExpiryCreateRate = 4000;
+
     private const int InFlight = 64;
     private const int Keys = 1000;
     private static int _run;
@@ -111,7 +117,7 @@ internal sealed class KvMetric : IMetric
             throw new InvalidOperationException("the JS peer did not start: " + _peerError.Message, _peerError);
         }
 
-        var r = await _peer!.SendAsync(new { op = _mode, size = _size, count = Count(warmup), keys = Keys, inflight = InFlight, ttl = _mode == "watch-expiry" ? "2s" : "60s" }, PeerTimeout, cancellationToken).ConfigureAwait(false);
+        var r = await _peer!.SendAsync(new { op = _mode, size = _size, count = Count(warmup), keys = Keys, inflight = InFlight, ttl = _mode == "watch-expiry" ? "2s" : "60s", rate = _mode == "watch-expiry" ? ExpiryCreateRate : 0 }, PeerTimeout, cancellationToken).ConfigureAwait(false);
         return _mode switch
         {
             "get" or "put" => [r.GetProperty("p50_us").GetDouble(), r.GetProperty("p99_us").GetDouble()],
@@ -307,8 +313,16 @@ internal sealed class KvMetric : IMetric
             }
         }, CancellationToken.None);
         await Task.Delay(200, cancellationToken).ConfigureAwait(false); // the watcher's consumer must exist before the first create
+        var start = Stopwatch.GetTimestamp();
         await RunInflightAsync(count, async i =>
         {
+            // Paced like the JS side (ExpiryCreateRate): the server's expiry work per second follows the create rate.
+            var wait = TimeSpan.FromSeconds((double)i / ExpiryCreateRate) - Stopwatch.GetElapsedTime(start);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+
             var key = $"{prefix}.w{i}";
             await _bucket.CreateAsync(key, _payload, ttl, cancellationToken).ConfigureAwait(false);
             created[key] = Stopwatch.GetTimestamp();
