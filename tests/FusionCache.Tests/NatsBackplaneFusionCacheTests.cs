@@ -112,4 +112,23 @@ public sealed class NatsBackplaneFusionCacheTests(ITestOutputHelper output)
         await b.Cache.SetAsync("k3", "from-b");
         await Eventually.TrueAsync(async () => !(await a.Cache.TryGetAsync<string>("k3")).HasValue, "A drops k3 after kill -9 and start");
     }
+
+    [Fact]
+    public async Task A_remove_while_nats_is_down_reaches_the_other_node_through_fusioncache_auto_recovery_once_nats_is_back()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await FusionNode.StartAsync(server);
+        await using var b = await FusionNode.StartAsync(server);
+        await b.Cache.SetAsync("stale", "v", o => o.SkipBackplaneNotifications = true);
+
+        await server.KillAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(a.Connection.ConnectionState != NATS.Client.Core.NatsConnectionState.Open), "A saw the outage");
+        await a.Cache.RemoveAsync("stale");
+        Assert.True((await b.Cache.TryGetAsync<string>("stale")).HasValue);
+
+        // The publish failed; FusionCache kept it and replays it after the backplane reports the re-connection
+        // (waiting AutoRecoveryDelay so that the other nodes are back too).
+        await server.StartAgainAsync();
+        await Eventually.TrueAsync(async () => !(await b.Cache.TryGetAsync<string>("stale")).HasValue, "B misses the key removed during the outage");
+    }
 }
