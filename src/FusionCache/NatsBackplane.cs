@@ -78,6 +78,7 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
             _subscription = options;
             _subject = NatsBackplaneSubjects.For(_options.SubjectPrefix, options.ChannelName);
             _cts = new CancellationTokenSource();
+            Interlocked.Exchange(ref _disconnected, 0);
             AttachEvents();
         }
         finally
@@ -238,7 +239,7 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
     }
 
     /// <summary>Decodes one payload and hands it to FusionCache unless it is this cache's own or malformed.</summary>
-    internal async ValueTask HandleAsync(byte[]? payload)
+    private async ValueTask HandleAsync(byte[]? payload)
     {
         var subscription = _subscription;
         if (subscription?.IncomingMessageHandlerAsync is not { } handler)

@@ -38,6 +38,32 @@ public sealed class NatsBackplaneFusionCacheTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Expire_on_one_node_makes_the_other_node_miss()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await FusionNode.StartAsync(server);
+        await using var b = await FusionNode.StartAsync(server);
+
+        await b.Cache.SetAsync("report", "old", o => o.SkipBackplaneNotifications = true);
+        await a.Cache.ExpireAsync("report");
+
+        await Eventually.TrueAsync(async () => !(await b.Cache.TryGetAsync<string>("report")).HasValue, "B misses the expired report");
+    }
+
+    [Fact]
+    public async Task The_synchronous_api_publishes_and_evicts_too()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await FusionNode.StartAsync(server);
+        await using var b = await FusionNode.StartAsync(server);
+
+        b.Cache.Set("sync", "v", o => o.SkipBackplaneNotifications = true);
+        a.Cache.Remove("sync");
+
+        await Eventually.TrueAsync(() => Task.FromResult(!b.Cache.TryGet<string>("sync").HasValue), "B misses sync");
+    }
+
+    [Fact]
     public async Task Set_on_one_node_without_L2_evicts_the_other_nodes_stale_L1_copy()
     {
         await using var server = await NatsServer.StartAsync(output);

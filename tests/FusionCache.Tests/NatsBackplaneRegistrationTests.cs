@@ -65,6 +65,35 @@ public sealed class NatsBackplaneRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_connection_key_selects_the_apps_keyed_nats_connection()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var keyedA = await server.ConnectAsync();
+        await using var keyedB = await server.ConnectAsync();
+
+        // The default connection CacheProvider registers points at a port nobody listens on: only the keyed one works.
+        ServiceProvider App(INatsConnection keyed)
+        {
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddKeyedSingleton<INatsConnection>("backplane", keyed);
+            services.AddNatsConnection(o => o.Url = "nats://127.0.0.1:1");
+            services.AddFusionCache().WithOptions(o => o.WaitForInitialBackplaneSubscribe = true).WithNatsBackplane(o => o.ConnectionKey = "backplane");
+            return services.BuildServiceProvider();
+        }
+
+        await using var a = App(keyedA);
+        await using var b = App(keyedB);
+        var cacheA = a.GetRequiredService<IFusionCache>();
+        var cacheB = b.GetRequiredService<IFusionCache>();
+        Assert.True(((NatsBackplane)((ZFusionCache)cacheB).Backplane!).IsSubscribed);
+
+        await cacheB.SetAsync("k", "v", o => o.SkipBackplaneNotifications = true);
+        await cacheA.RemoveAsync("k");
+        await Eventually.TrueAsync(async () => !(await cacheB.TryGetAsync<string>("k")).HasValue, "B misses k");
+    }
+
+    [Fact]
     public async Task An_invalid_prefix_from_configuration_fails_when_the_cache_is_built()
     {
         await using var app = App("nats://127.0.0.1:1", "bad prefix");
