@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
@@ -10,7 +11,8 @@ namespace CacheProvider.FusionCache;
 /// A FusionCache backplane on NATS core pub/sub. Each cache publishes its <see cref="BackplaneMessage"/>s (FusionCache's
 /// own binary format, <see cref="BackplaneMessage.ToByteArray"/>) on <c>{SubjectPrefix}.{channel name}</c> and
 /// subscribes to it: messages of other cache instances reach FusionCache, which evicts (or refreshes) its L1; the cache's
-/// own messages are dropped here. Delivery is at most once, like Redis pub/sub: while the connection is down publishing
+/// own messages are dropped here. Up to <see cref="NatsBackplaneOptions.MaxConcurrentMessages"/> messages are handled at
+/// once, those for one cache key one after the other in delivery order. Delivery is at most once, like Redis pub/sub: while the connection is down publishing
 /// throws, FusionCache's auto-recovery keeps the messages and replays them after <see cref="BackplaneConnectionInfo.IsReconnection"/>,
 /// which this backplane reports whenever the NATS.Net connection comes back (NATS.Net re-subscribes by itself).
 /// The connection is shared and never disposed here.
@@ -18,6 +20,9 @@ namespace CacheProvider.FusionCache;
 public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposable
 {
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
+
+    // Per lane: when FusionCache falls this far behind, the read loop waits and NATS.Net's own buffer takes over.
+    private const int LaneCapacity = 1024;
 
     private readonly INatsConnection _connection;
     private readonly NatsBackplaneOptions _options;
@@ -30,6 +35,8 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
     private CancellationTokenSource? _cts;
     private Task? _readLoop;
     private Task? _retryLoop;
+    private Channel<BackplaneMessage>[] _lanes = [];
+    private Task[] _laneLoops = [];
     private int _disconnected;
     private bool _eventsAttached;
 
@@ -79,6 +86,7 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
             _subject = NatsBackplaneSubjects.For(_options.SubjectPrefix, options.ChannelName);
             _cts = new CancellationTokenSource();
             Interlocked.Exchange(ref _disconnected, 0);
+            StartLanes(_cts.Token);
             AttachEvents();
         }
         finally
@@ -132,7 +140,7 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
                 }
             }
 
-            foreach (var task in new[] { _readLoop, _retryLoop })
+            foreach (var task in _laneLoops.Append(_readLoop).Append(_retryLoop))
             {
                 if (task is not null)
                 {
@@ -144,6 +152,8 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
             _cts = null;
             _readLoop = null;
             _retryLoop = null;
+            _lanes = [];
+            _laneLoops = [];
             _subscription = null;
         }
         finally
@@ -224,13 +234,40 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
         }
     }
 
+    /// <summary>
+    /// One sequential worker per lane: messages for one cache key always take the same lane, so FusionCache sees them
+    /// in the order NATS delivered them, while a slow one (an EntrySet reads L2) does not hold up other keys.
+    /// </summary>
+    private void StartLanes(CancellationToken cancellationToken)
+    {
+        var count = _options.MaxConcurrentMessages;
+        _lanes = new Channel<BackplaneMessage>[count];
+        _laneLoops = new Task[count];
+        for (var i = 0; i < count; i++)
+        {
+            var lane = Channel.CreateBounded<BackplaneMessage>(new BoundedChannelOptions(LaneCapacity)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            _lanes[i] = lane;
+            _laneLoops[i] = Task.Run(() => RunLaneAsync(lane.Reader, cancellationToken), CancellationToken.None);
+        }
+    }
+
     private async Task ReadAsync(INatsSub<byte[]> sub, CancellationToken cancellationToken)
     {
         try
         {
+            var lanes = _lanes;
             await foreach (var msg in sub.Msgs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await HandleAsync(msg.Data).ConfigureAwait(false);
+                if (Decode(msg.Data) is { } message)
+                {
+                    var lane = lanes[(StringComparer.Ordinal.GetHashCode(message.CacheKey ?? string.Empty) & int.MaxValue) % lanes.Length];
+                    await lane.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -238,13 +275,27 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
         }
     }
 
-    /// <summary>Decodes one payload and hands it to FusionCache unless it is this cache's own or malformed.</summary>
-    private async ValueTask HandleAsync(byte[]? payload)
+    private async Task RunLaneAsync(ChannelReader<BackplaneMessage> reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await DeliverAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>The message in <paramref name="payload"/>, or <see langword="null"/> when it is this cache's own or malformed.</summary>
+    private BackplaneMessage? Decode(byte[]? payload)
     {
         var subscription = _subscription;
-        if (subscription?.IncomingMessageHandlerAsync is not { } handler)
+        if (subscription is null)
         {
-            return;
+            return null;
         }
 
         BackplaneMessage message;
@@ -255,10 +306,16 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or IndexOutOfRangeException)
         {
             LogMalformed(_logger, ex, subscription.CacheName, _subject, payload?.Length ?? 0);
-            return;
+            return null;
         }
 
-        if (message.SourceId == subscription.CacheInstanceId)
+        return message.SourceId == subscription.CacheInstanceId ? null : message;
+    }
+
+    private async ValueTask DeliverAsync(BackplaneMessage message)
+    {
+        var subscription = _subscription;
+        if (subscription?.IncomingMessageHandlerAsync is not { } handler)
         {
             return;
         }

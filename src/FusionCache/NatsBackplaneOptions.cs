@@ -25,6 +25,12 @@ public sealed class NatsBackplaneOptions
     /// </summary>
     public TimeSpan SubscribeRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many incoming messages FusionCache handles at once (an EntrySet with an L2 reads the entry from L2).
+    /// Messages for the same cache key are always handled one at a time, in the order NATS delivered them.
+    /// </summary>
+    public int MaxConcurrentMessages { get; set; } = 16;
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">An invalid subject prefix or retry delay.</exception>
     public void Validate()
@@ -32,6 +38,11 @@ public sealed class NatsBackplaneOptions
         if (!NatsBackplaneSubjects.IsValidPrefix(SubjectPrefix))
         {
             throw new ArgumentException($"NatsBackplaneOptions.SubjectPrefix '{SubjectPrefix}' is not a valid NATS subject without wildcards (tokens separated by '.', none empty, no spaces, '*' or '>')", nameof(SubjectPrefix));
+        }
+
+        if (MaxConcurrentMessages is < 1 or > 1024)
+        {
+            throw new ArgumentException("NatsBackplaneOptions.MaxConcurrentMessages must be between 1 and 1024", nameof(MaxConcurrentMessages));
         }
 
         if (SubscribeRetryDelay <= TimeSpan.Zero)

@@ -34,4 +34,13 @@ public sealed class NatsBackplaneSubjectsTests
         var ex = Assert.Throws<ArgumentException>(() => new NatsBackplaneOptions { SubjectPrefix = prefix }.Validate());
         Assert.Contains("SubjectPrefix", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1025)]
+    public void A_concurrency_outside_1_to_1024_is_rejected(int concurrency)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new NatsBackplaneOptions { MaxConcurrentMessages = concurrency }.Validate());
+        Assert.Contains("MaxConcurrentMessages", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -51,6 +51,62 @@ public sealed class NatsBackplaneTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Messages_for_one_key_reach_fusioncache_in_the_order_they_were_published()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = await server.ConnectAsync();
+        var one = new Recorder();
+        await using var bp1 = new NatsBackplane(nats);
+        await using var bp2 = new NatsBackplane(nats);
+        await bp1.SubscribeAsync(one.Options("orders", "one"));
+        await bp2.SubscribeAsync(new Recorder().Options("orders", "two"));
+
+        for (var i = 1; i <= 500; i++)
+        {
+            var message = i % 3 == 0 ? BackplaneMessage.CreateForEntryRemove("two", "hot", i) : BackplaneMessage.CreateForEntrySet("two", "hot", i);
+            await bp2.PublishAsync(message, EntryOptions);
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(one.Messages.Count >= 500), "all 500 arrived");
+        Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), one.Messages.Select(m => m.Timestamp));
+    }
+
+    [Fact]
+    public async Task A_slow_message_does_not_hold_up_messages_for_other_keys()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = await server.ConnectAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handled = new ConcurrentQueue<string>();
+        async ValueTask Handle(BackplaneMessage m)
+        {
+            if (m.CacheKey == "slow")
+            {
+                await release.Task;
+            }
+
+            handled.Enqueue(m.CacheKey!);
+        }
+
+        await using var bp1 = new NatsBackplane(nats);
+        await using var bp2 = new NatsBackplane(nats);
+        await bp1.SubscribeAsync(new BackplaneSubscriptionOptions("orders", "one", "orders.Backplane:v2", _ => { }, _ => { }, _ => ValueTask.CompletedTask, Handle));
+        await bp2.SubscribeAsync(new Recorder().Options("orders", "two"));
+
+        await bp2.PublishAsync(BackplaneMessage.CreateForEntrySet("two", "slow", 1), EntryOptions);
+        for (var i = 0; i < 10; i++)
+        {
+            // 16 lanes: with ten keys, one lands outside the slow key's lane all but certainly.
+            await bp2.PublishAsync(BackplaneMessage.CreateForEntrySet("two", "fast-" + i, 2), EntryOptions);
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(!handled.IsEmpty), "a fast key was handled while the slow one waits");
+        Assert.DoesNotContain("slow", handled);
+        release.SetResult();
+        await Eventually.TrueAsync(() => Task.FromResult(handled.Count == 11), "everything handled");
+    }
+
+    [Fact]
     public async Task The_wire_format_is_fusioncaches_binary_message_on_a_subject_with_the_cache_name()
     {
         await using var server = await NatsServer.StartAsync(output);
