@@ -206,9 +206,24 @@ public sealed partial class NatsBackplane : IFusionCacheBackplane, IAsyncDisposa
         var sub = await _connection.SubscribeCoreAsync(_subject!, serializer: Raw, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         // The server handles SUB before the PING: once PONG is back, other nodes' publishes reach this subscription.
-        await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await sub.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         Volatile.Write(ref _sub, sub);
         _readLoop = Task.Run(() => ReadAsync(sub, cancellationToken), CancellationToken.None);
+        if (cancellationToken.IsCancellationRequested && Interlocked.Exchange(ref _sub, null) is { } late)
+        {
+            // Unsubscribed meanwhile (the retry loop runs outside the gate): nobody else will dispose it.
+            await late.DisposeAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     private async Task RetrySubscribeAsync(CancellationToken cancellationToken)
