@@ -25,6 +25,23 @@ public sealed class NatsBackplaneFusionCacheTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_the_nats_L2_a_set_reaches_the_other_node_after_a_server_restart()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await FusionNode.StartAsync(server, withL2: true);
+        await using var b = await FusionNode.StartAsync(server, withL2: true);
+        await a.Cache.SetAsync("product:2", "v1");
+        Assert.Equal("v1", await b.Cache.GetOrDefaultAsync<string>("product:2"));
+
+        await server.RestartAsync();
+        await Eventually.OpenAsync(a.Connection);
+        await Eventually.OpenAsync(b.Connection);
+
+        await a.Cache.SetAsync("product:2", "v2");
+        await Eventually.TrueAsync(async () => await b.Cache.GetOrDefaultAsync<string>("product:2") == "v2", "B serves v2 after the restart");
+    }
+
+    [Fact]
     public async Task Remove_on_one_node_makes_the_other_node_miss()
     {
         await using var server = await NatsServer.StartAsync(output);
