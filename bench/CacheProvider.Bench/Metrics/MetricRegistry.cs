@@ -30,6 +30,7 @@ internal static class MetricRegistry
         () => new CacheMetric("near-hit"),
         () => new CacheMetric("invalidation"),
         () => new CacheMetric("expiry-events"),
+        () => new FusionBackplaneMetric(),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>
