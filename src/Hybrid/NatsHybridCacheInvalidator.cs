@@ -193,8 +193,12 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
 
         _l1!.Remove(key);
         Interlocked.Increment(ref _evictions);
+        Evicted?.Invoke(key);
         _secondEvictions.Enqueue((key, _time.GetTimestamp() + (long)(SecondEvictionDelay.TotalSeconds * _time.TimestampFrequency)));
     }
+
+    /// <summary>For measurements: raised after another node's change evicted <c>key</c> from L1.</summary>
+    internal event Action<string>? Evicted;
 
     private async Task SecondEvictionsAsync(CancellationToken token)
     {
