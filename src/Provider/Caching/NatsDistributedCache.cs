@@ -209,7 +209,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
         finally
         {
-            own?.End(kvKey, pending!, revision);
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
         }
 
         _near?.Remove(kvKey);
@@ -273,7 +273,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
         finally
         {
-            own?.End(kvKey, pending!, revision);
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
         }
 
         var nowMs = now.ToUnixTimeMilliseconds();
@@ -408,7 +408,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
         finally
         {
-            own?.End(kvKey, pending!, revision);
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
         }
     }
 

@@ -60,6 +60,35 @@ public sealed class CacheChangesByOthersTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_key_this_instance_writes_without_pause_does_not_stall_the_watch()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var mine = h.Cache();
+        var other = h.Cache();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var watching = new TaskCompletionSource();
+        var enumerator = mine.WatchChangesByOthersAsync(onWatching: watching.SetResult, cancellationToken: cts.Token).GetAsyncEnumerator(cts.Token);
+        var first = enumerator.MoveNextAsync();
+        await watching.Task.WaitAsync(cts.Token);
+
+        // Other writes of "hot" are always in flight while the other instance's change of it arrives.
+        using var stopHot = new CancellationTokenSource();
+        var hot = Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (!stopHot.IsCancellationRequested)
+            {
+                await mine.SetAsync("hot", [1], new DistributedCacheEntryOptions());
+            }
+        }));
+        await other.SetAsync("hot", [2], new DistributedCacheEntryOptions());
+        Assert.True(await first);
+        await stopHot.CancelAsync();
+        await hot;
+        Assert.Equal(("hot", CacheKeyChangeKind.Written), (enumerator.Current.Key, enumerator.Current.Kind));
+        await enumerator.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_suppressed_write_of_one_key_writes_nothing_and_other_keys_still_write()
     {
         await using var h = await CacheHarness.StartAsync(output);

@@ -5,55 +5,60 @@ namespace CacheProvider.Caching.Internal;
 /// <summary>
 /// The revisions this cache instance wrote (bounded, newest kept), and its writes still waiting for their
 /// acknowledgement per KV key. A watch can deliver a write before the writer learns its revision; such an event is
-/// decided once the writer's in-flight writes of that key are acknowledged. Thread-safe.
+/// decided once the writes of that key that were in flight when it arrived are acknowledged (later writes of the key
+/// do not prolong the wait, so a key written without pause cannot stall a watch). Thread-safe.
 /// </summary>
 internal sealed class OwnWrites
 {
     private const int Capacity = 1 << 16;
     private readonly ConcurrentDictionary<ulong, byte> _revisions = new();
     private readonly ConcurrentQueue<ulong> _order = new();
-    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, KeyWrites> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Call before sending a write of <paramref name="kvKey"/>; pass the result to <see cref="End"/>.</summary>
-    public Pending Begin(string kvKey)
+    public Write Begin(string kvKey)
     {
+        var write = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         while (true)
         {
-            var pending = _pending.GetOrAdd(kvKey, static _ => new Pending());
-            lock (pending)
+            var writes = _pending.GetOrAdd(kvKey, static _ => new KeyWrites());
+            lock (writes)
             {
-                if (!pending.Closed)
+                if (!writes.Closed)
                 {
-                    pending.Count++;
-                    return pending;
+                    writes.InFlight.Add(write);
+                    return new Write(writes, write);
                 }
             }
         }
     }
 
     /// <summary>The write ended: acknowledged at <paramref name="revision"/>, or failed (0).</summary>
-    public void End(string kvKey, Pending pending, ulong revision)
+    public void End(string kvKey, Write write, ulong revision)
     {
         if (revision != 0)
         {
             Record(revision);
         }
 
-        lock (pending)
+        var writes = write.Writes;
+        bool empty;
+        lock (writes)
         {
-            if (--pending.Count > 0)
-            {
-                return;
-            }
-
-            pending.Closed = true;
+            writes.InFlight.Remove(write.Done);
+            empty = writes.InFlight.Count == 0;
+            writes.Closed = empty;
         }
 
-        _pending.TryRemove(new KeyValuePair<string, Pending>(kvKey, pending));
-        pending.Done.TrySetResult();
+        if (empty)
+        {
+            _pending.TryRemove(new KeyValuePair<string, KeyWrites>(kvKey, writes));
+        }
+
+        write.Done.TrySetResult();
     }
 
-    /// <summary>Whether this instance wrote <paramref name="revision"/>; waits for its in-flight writes of the key first.</summary>
+    /// <summary>Whether this instance wrote <paramref name="revision"/>; waits for its writes of the key in flight now first.</summary>
     public ValueTask<bool> IsOwnAsync(string kvKey, ulong revision, CancellationToken cancellationToken)
     {
         if (_revisions.ContainsKey(revision))
@@ -61,12 +66,23 @@ internal sealed class OwnWrites
             return new ValueTask<bool>(true);
         }
 
-        return _pending.TryGetValue(kvKey, out var pending) ? WaitAsync(pending, revision, cancellationToken) : new ValueTask<bool>(false);
+        if (!_pending.TryGetValue(kvKey, out var writes))
+        {
+            return new ValueTask<bool>(false);
+        }
+
+        Task[] inFlight;
+        lock (writes)
+        {
+            inFlight = [.. writes.InFlight.Select(w => w.Task)];
+        }
+
+        return inFlight.Length == 0 ? new ValueTask<bool>(_revisions.ContainsKey(revision)) : WaitAsync(inFlight, revision, cancellationToken);
     }
 
-    private async ValueTask<bool> WaitAsync(Pending pending, ulong revision, CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitAsync(Task[] inFlight, ulong revision, CancellationToken cancellationToken)
     {
-        await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(inFlight).WaitAsync(cancellationToken).ConfigureAwait(false);
         return _revisions.ContainsKey(revision);
     }
 
@@ -82,11 +98,13 @@ internal sealed class OwnWrites
         }
     }
 
-    /// <summary>Writes of one key in flight.</summary>
-    internal sealed class Pending
+    /// <summary>One write in flight.</summary>
+    internal readonly record struct Write(KeyWrites Writes, TaskCompletionSource Done);
+
+    /// <summary>The writes of one key in flight.</summary>
+    internal sealed class KeyWrites
     {
-        public int Count;
+        public readonly List<TaskCompletionSource> InFlight = new(1);
         public bool Closed;
-        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
