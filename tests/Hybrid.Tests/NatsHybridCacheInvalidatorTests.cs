@@ -1,4 +1,9 @@
+using CacheProvider.Caching;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace CacheProvider.Hybrid.Tests;
 
@@ -105,5 +110,45 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
         await b.Hybrid.SetAsync("barrier", "b");
         await Eventually.TrueAsync(() => Task.FromResult(!a.L1.TryGetValue("barrier", out _)), "A saw B's Set of barrier");
         Assert.Equal(0, a.Invalidator.TagInvalidations);
+    }
+
+    [Fact]
+    public async Task Removal_of_a_hashed_key_this_node_never_saw_written_flushes_only_HybridCache_entries_from_L1()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await HybridNode.StartAsync(server, "inv-flush");
+        var longKey = new string('k', 600); // stored under its hash; the removal marker does not carry it
+        await a.L2.SetAsync(longKey, [1], new DistributedCacheEntryOptions());
+
+        await using var b = await HybridNode.StartAsync(server, "inv-flush");
+        await a.Hybrid.SetAsync("h", "v1");
+        Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("h", _ => Factory("factory")));
+        b.L1.Set("app-entry", "not HybridCache's");
+
+        await a.L2.RemoveAsync(longKey);
+        await Eventually.TrueAsync(() => Task.FromResult(b.Invalidator.Flushes == 1), "B flushed its HybridCache L1");
+        Assert.False(b.L1.TryGetValue("h", out _));
+        Assert.Equal("not HybridCache's", b.L1.Get<string>("app-entry"));
+    }
+
+    [Fact]
+    public async Task Starting_without_the_nats_cache_as_HybridCache_L2_fails_naming_the_problem()
+    {
+        await using var sp = new ServiceCollection()
+            .AddDistributedMemoryCache()
+            .AddHybridCache().Services
+            .AddNatsHybridCacheInvalidation()
+            .BuildServiceProvider();
+        var hosted = sp.GetServices<IHostedService>().OfType<NatsHybridCacheInvalidator>().Single();
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => hosted.StartAsync(CancellationToken.None));
+        Assert.Contains("AddNatsDistributedCache", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(MemoryDistributedCache), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Registering_twice_starts_one_watch()
+    {
+        var services = new ServiceCollection().AddNatsHybridCacheInvalidation().AddNatsHybridCacheInvalidation();
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
     }
 }
