@@ -222,7 +222,6 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
     /// <summary>Drops every HybridCache entry from L1 (and nothing else the app keeps in the same memory cache).</summary>
     private void FlushL1(string reason)
     {
-        Interlocked.Increment(ref _flushes);
         LogFlush(reason);
         if (_l1 is MemoryCache memory)
         {
@@ -239,6 +238,8 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
             // Another IMemoryCache implementation: its entries cannot be listed; they age out with their L1 expiration.
             LogCannotFlush(_l1?.GetType().FullName);
         }
+
+        Interlocked.Increment(ref _flushes);
     }
 
     // HybridCache's L1 values are DefaultHybridCache.CacheItem<T> (internal): recognised by their declaring type.

@@ -151,4 +151,34 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
         var services = new ServiceCollection().AddNatsHybridCacheInvalidation().AddNatsHybridCacheInvalidation();
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
     }
+
+    [Fact]
+    public async Task After_a_server_restart_L1_is_flushed_and_other_nodes_changes_keep_arriving()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await HybridNode.StartAsync(server, "inv-restart");
+        await using var b = await HybridNode.StartAsync(server, "inv-restart");
+        await a.Hybrid.SetAsync("h", "v1");
+        Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("h", _ => Factory("factory")));
+
+        await server.RestartAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(b.Invalidator.Flushes >= 1), "B flushed its L1 after the gap");
+        Assert.False(b.L1.TryGetValue("h", out _));
+
+        // B holds v1 in L1 again; A's Set made after the restart must still reach it.
+        Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("h", _ => Factory("factory")));
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await a.Hybrid.SetAsync("h", "v2");
+                return true;
+            }
+            catch (Exception ex) when (ex is NATS.Client.Core.NatsException or TimeoutException or OperationCanceledException)
+            {
+                return false; // A still reconnecting
+            }
+        }, "A's Set after the restart succeeds");
+        await Eventually.TrueAsync(async () => await b.Hybrid.GetOrCreateAsync("h", _ => Factory("factory")) == "v2", "B returns v2");
+    }
 }
