@@ -181,4 +181,21 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
         }, "A's Set after the restart succeeds");
         await Eventually.TrueAsync(async () => await b.Hybrid.GetOrCreateAsync("h", _ => Factory("factory")) == "v2", "B returns v2");
     }
+
+    [Fact]
+    public async Task RemoveByTag_of_the_wildcard_on_one_node_invalidates_every_entry_on_the_other()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await HybridNode.StartAsync(server, "inv-wildcard");
+        await using var b = await HybridNode.StartAsync(server, "inv-wildcard");
+        await a.Hybrid.SetAsync("x", "one");
+        await a.Hybrid.SetAsync("y", "two", tags: ["t"]);
+        Assert.Equal("one", await b.Hybrid.GetOrCreateAsync("x", _ => Factory("factory")));
+        Assert.Equal("two", await b.Hybrid.GetOrCreateAsync("y", _ => Factory("factory"), tags: ["t"]));
+
+        await a.Hybrid.RemoveByTagAsync("*");
+        await Eventually.TrueAsync(() => Task.FromResult(b.Invalidator.TagInvalidations == 1), "B replayed the wildcard");
+        Assert.Equal("rebuilt-x", await b.Hybrid.GetOrCreateAsync("x", _ => Factory("rebuilt-x")));
+        Assert.Equal("rebuilt-y", await b.Hybrid.GetOrCreateAsync("y", _ => Factory("rebuilt-y"), tags: ["t"]));
+    }
 }
