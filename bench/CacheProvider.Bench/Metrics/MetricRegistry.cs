@@ -31,6 +31,12 @@ internal static class MetricRegistry
         () => new CacheMetric("invalidation"),
         () => new CacheMetric("expiry-events"),
         () => new FusionBackplaneMetric(),
+        () => new RedisCacheMetric("get-inflight"),
+        () => new RedisCacheMetric("set-inflight"),
+        () => new RedisCacheMetric("get-sequential"),
+        () => new RedisCacheMetric("sliding"),
+        () => new RedisCacheMetric("remove-churn"),
+        () => new RedisCacheMetric("hybrid-invalidation"),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>

@@ -37,6 +37,77 @@ public sealed partial class NatsDistributedCache
         }
     }
 
+    /// <summary>
+    /// Every change of this cache's keys that this instance did not make, as it happens: other instances' writes and
+    /// removals, and every expiry. This instance's own Sets, Removes and sliding renewals are told apart by their
+    /// revision (an event that arrives before the write's acknowledgement waits for it) and are not reported.
+    /// Instances and processes sharing the bucket each see the others' changes. Runs until cancelled; throws when the
+    /// watch fails (a caller that keeps state must treat that as "anything may have changed").
+    /// </summary>
+    /// <param name="onWatching">Called once the watch is live: changes from then on are reported.</param>
+    /// <param name="onResync">
+    /// Called (with the reason) when the watch had to be re-created after a connection loss or a gap: it resumes where
+    /// it was, but a caller that cached values meanwhile may want to drop them.
+    /// </param>
+    /// <param name="cancellationToken">Ends the watch.</param>
+    public async IAsyncEnumerable<CacheKeyChange> WatchChangesByOthersAsync(Action? onWatching = null, Action<string>? onResync = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var own = _ownWrites;
+        if (own is null)
+        {
+            lock (_recent)
+            {
+                own = _ownWrites ??= new Internal.OwnWrites();
+            }
+        }
+
+        var bucket = await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+        var watcher = await bucket.StartWatchAsync([_codec.Filter], new KvWatchOptions
+        {
+            UpdatesOnly = true,
+            HeadersOnly = true,
+            OnResync = onResync,
+        }, cancellationToken).ConfigureAwait(false);
+        await using var _ = watcher.ConfigureAwait(false);
+        onWatching?.Invoke();
+
+        // Hashed keys: removal and expiry markers carry no Cache-Key header, so remember the originals seen in writes.
+        var hashedKeys = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var entry in watcher.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var header = entry.Headers is { } h && h.TryGetLastValue(Internal.ExpirationPlan.KeyHeader, out var original) ? original : null;
+            string? key = _codec.TryDecode(entry.Key, header, out var decoded) ? decoded : null;
+            if (key is null)
+            {
+                hashedKeys.TryGetValue(entry.Key, out key);
+            }
+            else if (header is not null && entry.IsValue)
+            {
+                if (hashedKeys.Count >= RecentCapacity)
+                {
+                    hashedKeys.Clear();
+                }
+
+                hashedKeys[entry.Key] = key;
+            }
+
+            var kind = entry.IsValue
+                ? CacheKeyChangeKind.Written
+                : entry.MarkerReason switch
+                {
+                    KvMarkerReason.Expired => CacheKeyChangeKind.Expired,
+                    KvMarkerReason.Purged => CacheKeyChangeKind.Purged,
+                    _ => CacheKeyChangeKind.Removed,
+                };
+            if (kind is CacheKeyChangeKind.Written or CacheKeyChangeKind.Removed && await own.IsOwnAsync(entry.Key, entry.Revision, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            yield return new CacheKeyChange(key, entry.Key, kind, entry.Revision);
+        }
+    }
+
     /// <summary>Connects, then creates the bucket if allowed, and checks it can serve a correct cache.</summary>
     /// <exception cref="NatsCacheConfigurationException">The bucket or server is unsuitable; the message says how to fix it.</exception>
     internal async ValueTask<KvBucket> EnsureBucketAsync(CancellationToken cancellationToken)

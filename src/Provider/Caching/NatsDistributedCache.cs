@@ -54,6 +54,12 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     private KvBucket? _bucket;
     private Task? _watchLoop;
 
+    // Set once a watch of other instances' changes starts: from then on, this instance's writes are told apart by revision.
+    private volatile OwnWrites? _ownWrites;
+
+    // A Set of this key, on this async flow, is skipped (see SuppressWriteOf).
+    private readonly AsyncLocal<string?> _suppressedWrite = new();
+
     /// <summary>Creates a cache on <paramref name="connection"/> (which it does not own).</summary>
     public NatsDistributedCache(INatsConnection connection, NatsDistributedCacheOptions options, ILogger<NatsDistributedCache>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -194,7 +200,18 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         _recent.TryRemove(kvKey, out _);
 
         // Purge with a TTL: the tombstone removes itself and writes no marker, so churn leaves nothing behind.
-        await bucket.PurgeAsync(kvKey, _options.RemoveTombstoneTtl, cancellationToken: token).ConfigureAwait(false);
+        var own = _ownWrites;
+        var pending = own?.Begin(kvKey);
+        ulong revision = 0;
+        try
+        {
+            revision = await bucket.PurgeAsync(kvKey, _options.RemoveTombstoneTtl, cancellationToken: token).ConfigureAwait(false);
+        }
+        finally
+        {
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
+        }
+
         _near?.Remove(kvKey);
         CacheMetrics.Remove();
         CacheMetrics.Elapsed("remove", start);
@@ -229,6 +246,11 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(options);
+        if (_suppressedWrite.Value is { } suppressed && string.Equals(suppressed, key, StringComparison.Ordinal))
+        {
+            return;
+        }
+
         var start = Stopwatch.GetTimestamp();
         var now = _time.GetUtcNow();
         var plan = ExpirationPlan.From(options, now, _options.SlidingRenewalFraction);
@@ -237,12 +259,23 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         var keyHeader = hashed ? CacheKeyCodec.KeyHeaderValue(key) : null;
         _near?.Remove(kvKey);
-        var revision = await bucket.PutAsync(kvKey, value, new KvPutOptions
+        var own = _ownWrites;
+        var pending = own?.Begin(kvKey);
+        ulong revision = 0;
+        try
         {
-            Ttl = plan.ServerTtl,
-            Headers = MetadataHeaders(plan.AbsoluteUnixMs, plan.SlidingMs, keyHeader),
-            MsgId = _options.IdempotentWrites ? NextMsgId() : null,
-        }, token).ConfigureAwait(false);
+            revision = await bucket.PutAsync(kvKey, value, new KvPutOptions
+            {
+                Ttl = plan.ServerTtl,
+                Headers = MetadataHeaders(plan.AbsoluteUnixMs, plan.SlidingMs, keyHeader),
+                MsgId = _options.IdempotentWrites ? NextMsgId() : null,
+            }, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
+        }
+
         var nowMs = now.ToUnixTimeMilliseconds();
         var serverDeadline = plan.ServerTtl is { } ttl ? nowMs + (long)Math.Ceiling(ttl.TotalSeconds) * 1000 : 0;
         Remember(kvKey, serverDeadline, plan.AbsoluteUnixMs, plan.SlidingMs);
@@ -253,6 +286,23 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
 
         CacheMetrics.Set();
         CacheMetrics.Elapsed("set", start);
+    }
+
+    /// <summary>
+    /// Until the result is disposed, a Set of exactly <paramref name="key"/> made on this async flow (i.e. called
+    /// synchronously inside the scope) writes nothing. For relaying another node's change into a local layer that would
+    /// otherwise write it back.
+    /// </summary>
+    internal SuppressedWrite SuppressWriteOf(string key)
+    {
+        var previous = _suppressedWrite.Value;
+        _suppressedWrite.Value = key;
+        return new SuppressedWrite(_suppressedWrite, previous);
+    }
+
+    internal readonly struct SuppressedWrite(AsyncLocal<string?> slot, string? previous) : IDisposable
+    {
+        public void Dispose() => slot.Value = previous;
     }
 
     private string NextMsgId() =>
@@ -336,9 +386,12 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var ttl = ExpirationPlan.TtlAt(read.AbsoluteMs, read.SlidingMs, now, _options.SlidingRenewalFraction);
+        var own = _ownWrites;
+        var pending = own?.Begin(kvKey);
+        ulong revision = 0;
         try
         {
-            var revision = await bucket.PutAsync(kvKey, new ReadOnlySequence<byte>(read.Value!), new KvPutOptions
+            revision = await bucket.PutAsync(kvKey, new ReadOnlySequence<byte>(read.Value!), new KvPutOptions
             {
                 Ttl = ttl,
                 ExpectedRevision = read.Revision,
@@ -352,6 +405,10 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         {
             // Another reader renewed it, or a writer replaced it: the value we read was current, so it is still a hit.
             return (read.Revision, read.ServerDeadlineMs);
+        }
+        finally
+        {
+            own?.End(kvKey, pending.GetValueOrDefault(), revision);
         }
     }
 
