@@ -291,18 +291,44 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     /// <summary>
     /// Until the result is disposed, a Set of exactly <paramref name="key"/> made on this async flow (i.e. called
     /// synchronously inside the scope) writes nothing. For relaying another node's change into a local layer that would
-    /// otherwise write it back.
+    /// otherwise write it back (CacheProvider.Hybrid replays another node's <c>RemoveByTagAsync</c> this way).
     /// </summary>
-    internal SuppressedWrite SuppressWriteOf(string key)
+    /// <param name="key">The cache key whose write is skipped.</param>
+    /// <returns>A scope; dispose it to end the suppression.</returns>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public SuppressedWrite SuppressWriteOf(string key)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var previous = _suppressedWrite.Value;
         _suppressedWrite.Value = key;
         return new SuppressedWrite(_suppressedWrite, previous);
     }
 
-    internal readonly struct SuppressedWrite(AsyncLocal<string?> slot, string? previous) : IDisposable
+    /// <summary>The scope returned by <see cref="SuppressWriteOf"/>.</summary>
+    public readonly struct SuppressedWrite : IDisposable, IEquatable<SuppressedWrite>
     {
-        public void Dispose() => slot.Value = previous;
+        private readonly AsyncLocal<string?> _slot;
+        private readonly string? _previous;
+
+        internal SuppressedWrite(AsyncLocal<string?> slot, string? previous) => (_slot, _previous) = (slot, previous);
+
+        /// <summary>Ends the suppression (restores the scope that was active before).</summary>
+        public void Dispose() => _slot.Value = _previous;
+
+        /// <inheritdoc />
+        public bool Equals(SuppressedWrite other) => ReferenceEquals(_slot, other._slot) && _previous == other._previous;
+
+        /// <inheritdoc />
+        public override bool Equals(object? obj) => obj is SuppressedWrite other && Equals(other);
+
+        /// <inheritdoc />
+        public override int GetHashCode() => HashCode.Combine(_slot, _previous);
+
+        /// <summary>Equality.</summary>
+        public static bool operator ==(SuppressedWrite left, SuppressedWrite right) => left.Equals(right);
+
+        /// <summary>Inequality.</summary>
+        public static bool operator !=(SuppressedWrite left, SuppressedWrite right) => !left.Equals(right);
     }
 
     private string NextMsgId() =>
