@@ -34,6 +34,20 @@ internal static class SmokeCheck
         Check(w1.GetProperty("source").GetString() == "backend" && w2.GetProperty("source").GetString() == "cache",
             $"cache-aside: first from {w1.GetProperty("source")}, then from {w2.GetProperty("source")}");
 
+        // FusionCache: both nodes hold v1 in L1; a Set of v2 on node A reaches node B's L1 through the NATS backplane.
+        var v1 = "v1-" + Environment.ProcessId;
+        var v2 = "v2-" + Environment.ProcessId;
+        var f1 = await PostJsonAsync(http, $"/api/fusion?value={v1}", cancellationToken);
+        var f2 = await PostJsonAsync(http, $"/api/fusion?value={v2}", cancellationToken);
+        var fb = f2.GetProperty("b").GetString();
+        for (var i = 0; i < 50 && fb != v2; i++)
+        {
+            await Task.Delay(100, cancellationToken);
+            fb = JsonDocument.Parse(await http.GetStringAsync("/api/fusion", cancellationToken)).RootElement.GetProperty("b").GetString();
+        }
+
+        Check(f1.GetProperty("b").GetString() == v1 && fb == v2, $"FusionCache backplane: node B had {f1.GetProperty("b")}, then {fb} after node A set {v2}");
+
         // Live page: subscribe, end the session, expect the "removed" event on the stream.
         using var sseCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         sseCts.CancelAfter(TimeSpan.FromSeconds(10));

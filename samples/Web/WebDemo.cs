@@ -41,6 +41,7 @@ public static class WebDemo
             });
         }
 
+        services.AddSingleton(_ => new FusionDemo(options));
         services.AddSingleton<EndedSessionFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EndedSessionFeed>());
         var app = builder.Build();
@@ -134,6 +135,14 @@ public static class WebDemo
             ctx.Session.SetInt32("count", n);
             return Results.Text(n.ToString(CultureInfo.InvariantCulture));
         });
+        // FusionCache with the NATS backplane: two nodes, one update, both L1s change.
+        app.MapGet("/api/fusion", (FusionDemo fusion, CancellationToken ct) => fusion.ReadBothAsync(ct));
+        app.MapPost("/api/fusion", async (FusionDemo fusion, string value, CancellationToken ct) =>
+        {
+            await fusion.NodeA.SetAsync(FusionDemo.Key, value, token: ct);
+            return await fusion.ReadBothAsync(ct);
+        });
+
         app.MapGet("/api/stats", (IServiceProvider sp) =>
         {
             var store = sp.GetService<NatsSessionStore>();
