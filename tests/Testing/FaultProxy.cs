@@ -98,6 +98,9 @@ public sealed class FaultProxy : LoopbackTcpServer
     {
         private readonly SemaphoreSlim _lock = new(1, 1);
 
+        // Taken now: TcpClient.Client is null once the client is disposed, which may race a cut.
+        private readonly Socket[] _sockets = [client.Client, upstream.Client];
+
         public async ValueTask WriteToClientAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
             await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -118,12 +121,12 @@ public sealed class FaultProxy : LoopbackTcpServer
         public void Cut()
         {
             // Linger 0: close with RST, as a dropped network path looks to both ends.
-            foreach (var c in new[] { client, upstream })
+            foreach (var socket in _sockets)
             {
                 try
                 {
-                    c.Client.LingerState = new LingerOption(true, 0);
-                    c.Client.Close();
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {

@@ -111,16 +111,20 @@ internal sealed class JsApi
     {
         StreamMsgGetResponse r;
         var api = $"{Prefix}.STREAM.MSG.GET.{stream}";
+
+        // NATS.Net's request waits for a reconnect before its own timeout starts: bound it by ours.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
         try
         {
             r = await Js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
-                api, new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
+                api, new StreamMsgGetRequest { LastBySubj = subject }, timeout.Token).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == JetStreamErrorCodes.NoMessageFound)
         {
             return null;
         }
-        catch (NatsJSApiNoResponseException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is NatsJSApiNoResponseException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
             // The same typed timeout as a direct read: callers must not need to know which path NATS.Net took.
             throw new KvTimeoutException(api, RequestTimeout);

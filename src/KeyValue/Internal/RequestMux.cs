@@ -118,19 +118,47 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         pending.RegisterCancellation();
         try
         {
-            await Connection.PublishAsync(subject, payload, headers, _subjects[slot >> ChunkBits]![slot & (ChunkSize - 1)], NatsRawSerializer<ReadOnlySequence<byte>>.Default, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // NATS.Net copies the message before its first await; while disconnected it then waits for the reconnect.
+            // The reply wait must not wait with it: the request times out on its own clock, and a publish still pending
+            // is watched in the background (should it fail, the request fails with it if it has not timed out yet).
+            var publish = Connection.PublishAsync(subject, payload, headers, _subjects[slot >> ChunkBits]![slot & (ChunkSize - 1)], NatsRawSerializer<ReadOnlySequence<byte>>.Default, cancellationToken: cancellationToken);
+            if (publish.IsCompleted)
+            {
+                publish.GetAwaiter().GetResult();
+            }
+            else
+            {
+                _ = ObservePublishAsync(publish, slot, pending);
+            }
         }
         catch (Exception ex)
         {
-            // Most likely never sent; retiring the subject costs nothing and rules out a late reply meeting a newer request.
-            if (TryTake(slot, pending))
-            {
-                Retire(slot);
-                pending.Fail(ex);
-            }
+            FailUnsent(slot, pending, ex);
         }
 
         return await new ValueTask<T>(pending, version).ConfigureAwait(false);
+    }
+
+    private async Task ObservePublishAsync(ValueTask publish, int slot, PendingRequest pending)
+    {
+        try
+        {
+            await publish.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            FailUnsent(slot, pending, ex);
+        }
+    }
+
+    private void FailUnsent(int slot, PendingRequest pending, Exception ex)
+    {
+        // Most likely never sent; retiring the subject costs nothing and rules out a late reply meeting a newer request.
+        if (TryTake(slot, pending))
+        {
+            Retire(slot);
+            pending.Fail(ex);
+        }
     }
 
     /// <summary>Removes <paramref name="pending"/> from its slot if it is still there (the reply has not won).</summary>

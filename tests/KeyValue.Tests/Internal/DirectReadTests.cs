@@ -81,6 +81,28 @@ public sealed class DirectReadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task While_the_server_is_down_reads_and_writes_time_out_on_their_own_clock_instead_of_waiting_for_the_reconnect()
+    {
+        await using var h = await JsHarness.StartAsync(output);
+        await (await new KvContext(h.Connection).CreateBucketAsync(new KvBucketConfig { Bucket = "down" })).PutAsync("k", JsHarness.Bytes("v"));
+        var kv = new KvContext(h.Connection, new KvContextOptions { RequestTimeout = TimeSpan.FromSeconds(1), ReadRetryBudget = TimeSpan.Zero, WriteRetryBudget = TimeSpan.Zero });
+        var bucket = await kv.GetBucketAsync("down");
+        await h.Server.StopAsync();
+
+        // NATS.Net holds publishes until it reconnects, which here is never: the requests must end by themselves.
+        // (The bound only turns a hang into a failure.)
+        await Assert.ThrowsAsync<KvTimeoutException>(async () => await bucket.GetAsync("k").AsTask().WaitAsync(JsHarness.Patience));
+        await Assert.ThrowsAsync<KvTimeoutException>(async () => await bucket.GetAsync("k", KvReadMode.Leader).AsTask().WaitAsync(JsHarness.Patience));
+        var write = await Assert.ThrowsAnyAsync<NatsException>(async () => await bucket.PutAsync("k", JsHarness.Bytes("w")).AsTask().WaitAsync(JsHarness.Patience));
+        Assert.True(write is KvTimeoutException or KvWriteOutcomeUnknownException, write.GetType().Name);
+
+        await h.Server.StartAgainAsync();
+        await KvReconnect.WaitConnectedAsync(h.Connection);
+        // The write's outcome was unknown, and rightly so: NATS.Net still sends it once it reconnects.
+        Assert.Contains(JsHarness.Text((await bucket.GetAsync("k", KvReadMode.Leader))!.Value), new[] { "v", "w" });
+    }
+
+    [Fact]
     public async Task Cancelled_reads_leave_the_mux_usable_and_every_reply_matched_to_its_own_request()
     {
         await using var h = await JsHarness.StartAsync(output);
