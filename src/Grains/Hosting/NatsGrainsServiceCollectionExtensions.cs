@@ -1,6 +1,8 @@
 using CacheProvider.Connection;
 using CacheProvider.Grains;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using NATS.Client.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -61,19 +63,37 @@ public sealed partial class NatsReminderTable : IReminderTable
     public Task<ReminderTableData> ReadRows(GrainId grainId) => ReadRowsAsync(grainId, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<ReminderTableData> ReadRows(GrainId grainId, CancellationToken cancellationToken) => ReadRowsAsync(grainId, cancellationToken);
+
+    /// <inheritdoc />
     public Task<ReminderTableData> ReadRows(uint begin, uint end) => ReadRowsAsync(begin, end, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task<ReminderTableData> ReadRows(uint begin, uint end, CancellationToken cancellationToken) => ReadRowsAsync(begin, end, cancellationToken);
 
     /// <inheritdoc />
     public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => ReadRowAsync(grainId, reminderName, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName, CancellationToken cancellationToken) => ReadRowAsync(grainId, reminderName, cancellationToken);
+
+    /// <inheritdoc />
     public Task<string?> UpsertRow(ReminderEntry entry) => UpsertRowAsync(entry, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task<string?> UpsertRow(ReminderEntry entry, CancellationToken cancellationToken) => UpsertRowAsync(entry, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => RemoveRowAsync(grainId, reminderName, eTag, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken) => RemoveRowAsync(grainId, reminderName, eTag, cancellationToken);
+
+    /// <inheritdoc />
     public Task TestOnlyClearTable() => ClearAsync(CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task TestOnlyClearTable(CancellationToken cancellationToken) => ClearAsync(cancellationToken);
 
     /// <summary>Every reminder of a grain: one filter on the grain's own key prefix.</summary>
     public async Task<ReminderTableData> ReadRowsAsync(GrainId grainId, CancellationToken cancellationToken)
@@ -83,17 +103,18 @@ public sealed partial class NatsReminderTable : IReminderTable
         var entries = new List<KvSnapshotEntry>();
         var touched = await KvSnapshot.ReadAsync(bucket, [filter], entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
-        var result = new ReminderTableData();
+        // ReminderTableData's parameterless constructor holds a fixed-size array: collect first.
+        var rows = new List<ReminderEntry>(entries.Count);
         foreach (var e in entries)
         {
             var entry = ToEntry(e);
             if (entry.GrainId == grainId)
             {
-                result.Reminders.Add(entry);
+                rows.Add(entry);
             }
         }
 
-        return result;
+        return new ReminderTableData(rows);
     }
 
     /// <summary>Rows in the ring range (begin, end] (wrapping when begin &gt;= end; (x, x) = all).</summary>
@@ -104,17 +125,17 @@ public sealed partial class NatsReminderTable : IReminderTable
         var entries = new List<KvSnapshotEntry>();
         var touched = await KvSnapshot.ReadAsync(bucket, filters, entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
-        var result = new ReminderTableData();
+        var rows = new List<ReminderEntry>(entries.Count);
         foreach (var e in entries)
         {
             var entry = ToEntry(e);
             if (HashRangeFilter.InRange(entry.GrainId.GetUniformHashCode(), begin, end))
             {
-                result.Reminders.Add(entry);
+                rows.Add(entry);
             }
         }
 
-        return result;
+        return new ReminderTableData(rows);
     }
 
     /// <summary>One reminder, or null.</summary>
@@ -209,7 +230,8 @@ public sealed partial class NatsReminderTable : IReminderTable
             ?? throw new InvalidDataException($"Reminder row '{e.Key}' is empty");
         return new ReminderEntry
         {
-            GrainId = GrainId.Create(record.GrainType, record.GrainKey),
+            // From the bytes, not GrainId.Create: that refuses empty keys, which real ids can have ("type/").
+            GrainId = new GrainId(new GrainType(Encoding.UTF8.GetBytes(record.GrainType)), new IdSpan(Encoding.UTF8.GetBytes(record.GrainKey))),
             ReminderName = record.Name,
             StartAt = new DateTime(record.StartAtTicks, DateTimeKind.Utc),
             Period = TimeSpan.FromTicks(record.PeriodTicks),

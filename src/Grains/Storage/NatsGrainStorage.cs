@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -45,7 +47,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _context = new KvContext(connection, new KvContextOptions { TimeProvider = _time });
-        _serializer = serializer ?? options.GrainStorageSerializer ?? new SystemTextJsonGrainStorageSerializer();
+        _serializer = serializer ?? options.GrainStorageSerializer ?? new NatsJsonGrainStorageSerializer();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _ttl = new StateTtlResolver(options);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
@@ -327,10 +329,12 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? eTag, string? storedETag, Exception? inner)
     {
         var message = $"Version conflict ({operation}): ServiceId={_options.ServiceId} ProviderName={Name} GrainType={stateName} GrainId={grainId} ETag={eTag}.";
-        LogConflict(_logger, operation, Name, stateName, grainId.ToString(), eTag);
-        return new InconsistentStateException(message, storedETag, eTag, inner);
+        // No inner exception: it crosses the wire to the caller, and Orleans can only serialize exception types it
+        // knows (a NATS client exception would reach the caller as CodecNotFoundException). The detail is logged.
+        LogConflict(_logger, inner, operation, Name, stateName, grainId.ToString(), eTag);
+        return new InconsistentStateException(message, storedETag, eTag);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Version conflict ({Operation}) in {Provider}: state {StateName} grain {GrainId} ETag {ETag}")]
-    private static partial void LogConflict(ILogger logger, string operation, string provider, string stateName, string grainId, string? eTag);
+    private static partial void LogConflict(ILogger logger, Exception? exception, string operation, string provider, string stateName, string grainId, string? eTag);
 }

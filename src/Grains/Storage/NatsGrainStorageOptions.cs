@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.KeyValue;
 
 namespace CacheProvider.Grains;
@@ -57,8 +59,11 @@ public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
     /// <summary>Direct (any replica, fastest) or Leader (read-your-writes across replicas) reads.</summary>
     public KvReadMode ReadMode { get; set; } = KvReadMode.Direct;
 
-    /// <summary>Serializer; null = keyed by provider name, else unkeyed service, else System.Text.Json.</summary>
-    public IGrainStorageSerializer? GrainStorageSerializer { get; set; }
+    /// <summary>
+    /// Serializer. Left null, the provider uses an <see cref="IGrainStorageSerializer"/> registered keyed by the
+    /// provider name, else an unkeyed one, else <see cref="NatsJsonGrainStorageSerializer"/> (System.Text.Json).
+    /// </summary>
+    public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
 
     /// <summary>Service key of a keyed NATS.Net <c>INatsConnection</c>; null = the unkeyed one.</summary>
     public string? ConnectionServiceKey { get; set; }

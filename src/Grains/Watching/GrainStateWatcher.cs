@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,7 +44,7 @@ public sealed class ServiceCollectionTests(ITestOutputHelper output)
     [Fact]
     public async Task Serializer_comes_from_options_then_keyed_then_unkeyed()
     {
-        var keyed = new SystemTextJsonGrainStorageSerializer();
+        var keyed = new NatsJsonGrainStorageSerializer();
         await using var connection = GrainsTestHost.UnusedConnection();
         var services = new ServiceCollection().AddSingleton<INatsConnection>(connection);
         services.AddKeyedSingleton<IGrainStorageSerializer>("a", keyed);
