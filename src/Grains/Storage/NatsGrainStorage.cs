@@ -9,6 +9,7 @@ using NATS.Client.JetStream;
 using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization.Serializers;
 
 namespace CacheProvider.Grains;
 
@@ -18,7 +19,7 @@ namespace CacheProvider.Grains;
 /// TTL per state name or type written as <c>Nats-TTL</c> on every write. Keys are
 /// <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, each token injectively encoded.
 /// </summary>
-public sealed partial class NatsGrainStorage : IGrainStorage
+public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NatsGrainStorageOptions _options;
     private readonly KvContext _context;
@@ -27,6 +28,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     private readonly ILogger _logger;
     private readonly StateTtlResolver _ttl;
     private readonly KvBucketHandle _bucket;
+    private readonly IActivatorProvider? _activators;
     private GrainStateWatcher? _watcher;
     private long _renewals;
 
@@ -37,7 +39,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     /// <param name="serializer">Serializer; null = <see cref="NatsGrainStorageOptions.GrainStorageSerializer"/> or System.Text.Json.</param>
     /// <param name="timeProvider">Clock for TTL math.</param>
     /// <param name="logger">Logger.</param>
-    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null)
+    /// <param name="activatorProvider">Orleans' activators, which build the default state after a missing read or a clear; null = <c>new T()</c> (or null for types without a parameterless constructor).</param>
+    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null, IActivatorProvider? activatorProvider = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +52,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         _context = new KvContext(connection, new KvContextOptions { TimeProvider = _time });
         _serializer = serializer ?? options.GrainStorageSerializer ?? new NatsJsonGrainStorageSerializer();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _activators = activatorProvider;
         _ttl = new StateTtlResolver(options);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
         _bucket = new KvBucketHandle(_context, new KvBucketConfig
@@ -88,10 +92,20 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     internal KvContext Context => _context;
 
+    /// <summary>The serializer in use.</summary>
+    internal IGrainStorageSerializer Serializer => _serializer;
+
     internal TimeProvider Time => _time;
 
     /// <summary>Creates or binds the bucket (idempotent; operations call it on first use).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(OptionFormattingUtilities.Name<NatsGrainStorage>(Name), _options.InitStage, StartAsync);
+    }
 
     /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded.</summary>
     public string GetStateKey(string stateName, GrainId grainId)
@@ -236,7 +250,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
             }
         }
 
-        grainState.State = StateFactory<T>.Create();
+        grainState.State = CreateDefault<T>();
         grainState.RecordExists = false;
         grainState.ETag = _options.DeleteStateOnClear ? null : revision?.ToString(CultureInfo.InvariantCulture);
         if (revision is { } r)
@@ -244,6 +258,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage
             scope.Complete(r);
         }
     }
+
+    private T CreateDefault<T>() => _activators is { } activators ? activators.GetActivator<T>().Create() : StateFactory<T>.Create();
 
     internal void AttachWatcher(GrainStateWatcher watcher) => Volatile.Write(ref _watcher, watcher);
 
@@ -258,7 +274,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     private void SetEmpty<T>(IGrainState<T> grainState, KvEntry? last, StateOperationScope scope)
     {
-        grainState.State = StateFactory<T>.Create();
+        grainState.State = CreateDefault<T>();
         grainState.RecordExists = false;
         var retained = !_options.DeleteStateOnClear && IsTombstone(last);
         grainState.ETag = retained ? last!.Revision.ToString(CultureInfo.InvariantCulture) : null;

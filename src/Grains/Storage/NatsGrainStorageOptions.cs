@@ -3,15 +3,21 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
 using CacheProvider.KeyValue;
+using Orleans;
 
 namespace CacheProvider.Grains;
 
 /// <summary>Settings of one <see cref="NatsGrainStorage"/> (named after its provider name).</summary>
 public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
 {
-    /// <summary>Orleans <c>ClusterOptions.ServiceId</c>: the first key token, so services sharing a bucket never see each other's state.</summary>
-    [Required]
+    /// <summary>
+    /// The first key token, so services sharing a bucket never see each other's state. Left empty, the silo's
+    /// Orleans <c>ClusterOptions.ServiceId</c> (the provider's own cluster options, if configured) is used.
+    /// </summary>
     public string ServiceId { get; set; } = string.Empty;
+
+    /// <summary>The silo lifecycle stage at which the provider binds (or creates) its bucket.</summary>
+    public int InitStage { get; set; } = ServiceLifecycleStage.ApplicationServices;
 
     /// <summary>KV bucket (created with history 1 and limit markers when missing).</summary>
     [Required]
