@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CacheProvider.Grains;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Testing;
 using NATS.Client.Core;
 
@@ -45,7 +47,7 @@ static async Task MeasureStateAsync(INatsConnection connection, string serviceId
                 {
                     if (op == "write")
                     {
-                        state.State.Counter++;
+                        state.State!.Counter++;
                         await storage.WriteStateAsync("state", id, state);
                     }
                     else
@@ -75,7 +77,7 @@ static async Task MeasureRemindersAsync(INatsConnection connection, string servi
         Period = TimeSpan.FromMinutes(1),
         StartAt = DateTime.UtcNow,
     }).ToList();
-    await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (e, _) => await table.UpsertRow(e));
+    await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (e, ct) => await table.UpsertRow(e, ct));
 
     const int repetitions = 20;
     var random = new Random(1);

@@ -1,27 +1,35 @@
 using CacheProvider.Connection;
 using CacheProvider.Grains;
-using CacheProvider.Grains.Contracts;
-using NATS.Client.Core;
+using CacheProvider.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Providers;
+using Orleans.Runtime;
+using Orleans.Runtime.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Registers the NATS grain storage, reminder table and state watcher, following Orleans' provider pattern: keyed by
-/// provider name, named options validated on start, serializer from options, else keyed, else unkeyed, else
-/// System.Text.Json. The NATS.Net <see cref="INatsConnection"/> must be registered (unkeyed, or keyed by
-/// <c>ConnectionServiceKey</c>).
+/// Registers the NATS grain storage, reminder table and state watcher the way Orleans' own providers register:
+/// named options, an <see cref="IConfigurationValidator"/> per provider (run when the silo starts), the storage as a
+/// keyed <c>IGrainStorage</c> and a silo lifecycle participant, options logged at start. An empty <c>ServiceId</c> is
+/// Orleans' <see cref="ClusterOptions.ServiceId"/>. The NATS connection is the app's NATS.Net
+/// <see cref="INatsConnection"/> (unkeyed, or keyed by <c>ConnectionServiceKey</c>); <see cref="NatsConnectionServiceCollectionExtensions.AddNatsConnection(IServiceCollection, Action{NatsConnectionOptions}?)"/>
+/// registers one (from the <c>Nats</c> configuration section) when the app has none.
+/// Silo code uses the <see cref="ISiloBuilder"/> forms in <see cref="NatsSiloBuilderExtensions"/>.
 /// </summary>
 public static class NatsGrainsServiceCollectionExtensions
 {
-    /// <summary>Orleans' default storage provider name.</summary>
-    public const string DefaultStorageName = "Default";
+    /// <summary>Orleans' default storage provider name (<see cref="ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME"/>).</summary>
+    public const string DefaultStorageName = ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME;
 
-    /// <summary>Registers a grain storage provider named <paramref name="name"/> (keyed <see cref="IGrainStorage"/>).</summary>
+    /// <summary>Registers a grain storage provider named <paramref name="name"/>.</summary>
     public static IServiceCollection AddNatsGrainStorage(this IServiceCollection services, string name, Action<NatsGrainStorageOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -35,88 +43,92 @@ public static class NatsGrainsServiceCollectionExtensions
         return AddNatsGrainStorage(services, name, builder => builder.Bind(section));
     }
 
-    /// <summary>Registers the provider named <c>"Default"</c>, also as the unkeyed <see cref="IGrainStorage"/>.</summary>
+    /// <summary>Registers the provider named <c>"Default"</c>, which is also the unkeyed <c>IGrainStorage</c>.</summary>
     public static IServiceCollection AddNatsGrainStorageAsDefault(this IServiceCollection services, Action<NatsGrainStorageOptions> configure) =>
         AddNatsGrainStorage(services, DefaultStorageName, configure);
 
+    /// <summary>Registers the provider named <c>"Default"</c>, configuring its options with <paramref name="configureOptions"/>.</summary>
+    public static IServiceCollection AddNatsGrainStorageAsDefault(this IServiceCollection services, Action<OptionsBuilder<NatsGrainStorageOptions>>? configureOptions = null) =>
+        AddNatsGrainStorage(services, DefaultStorageName, configureOptions);
+
     /// <summary>Registers a grain storage provider, configuring its named options with <paramref name="configureOptions"/>.</summary>
-    public static IServiceCollection AddNatsGrainStorage(this IServiceCollection services, string name, Action<OptionsBuilder<NatsGrainStorageOptions>> configureOptions)
+    public static IServiceCollection AddNatsGrainStorage(this IServiceCollection services, string name, Action<OptionsBuilder<NatsGrainStorageOptions>>? configureOptions = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(configureOptions);
-        var builder = services.AddOptions<NatsGrainStorageOptions>(name).ValidateDataAnnotations().ValidateOnStart();
-        configureOptions(builder);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NatsGrainStorageOptions>, NatsGrainStorageOptionsValidator>());
-        services.AddNatsConnection();
-        services.AddKeyedSingleton(name, static (sp, key) => CreateStorage(sp, (string)key!));
-        services.AddKeyedSingleton<IGrainStorage>(name, static (sp, key) => sp.GetRequiredKeyedService<NatsGrainStorage>(key));
-        if (name == DefaultStorageName)
-        {
-            services.TryAddSingleton(static sp => sp.GetRequiredKeyedService<IGrainStorage>(DefaultStorageName));
-        }
+        configureOptions?.Invoke(services.AddOptions<NatsGrainStorageOptions>(name));
+        AddCommon(services);
+        services.AddTransient<IConfigurationValidator>(sp => new NatsOptionsValidator<NatsGrainStorageOptions>(
+            "NATS grain storage", name, sp.GetRequiredService<IOptionsMonitor<NatsGrainStorageOptions>>().Get(name), NatsGrainStorageOptionsChecks.Check));
+        services.ConfigureNamedOptionForLogging<NatsGrainStorageOptions>(name);
+        services.AddKeyedSingleton(name, static (sp, key) => NatsGrainStorageFactory.Create(sp, (string)key!));
 
-        return services;
+        // The declared type is the concrete class, so Orleans also registers it as a silo lifecycle participant.
+        return services.AddGrainStorage(name, static (sp, n) => sp.GetRequiredKeyedService<NatsGrainStorage>(n));
     }
 
     /// <summary>
     /// Registers a <see cref="GrainStateWatcher"/> for the storage named <paramref name="storageName"/> (keyed by that
-    /// name) and a hosted service that opens and closes its watch.
+    /// name). It is a silo lifecycle participant: its watch opens at <c>ApplicationServices</c> and closes on shutdown.
     /// </summary>
     public static IServiceCollection AddNatsGrainStateWatcher(this IServiceCollection services, string storageName, Action<GrainStateWatcherOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(storageName);
-        var builder = services.AddOptions<GrainStateWatcherOptions>(storageName).ValidateDataAnnotations().ValidateOnStart();
+        var builder = services.AddOptions<GrainStateWatcherOptions>(storageName);
         if (configure is not null)
         {
             builder.Configure(configure);
         }
 
+        services.AddTransient<IConfigurationValidator>(sp => new NatsOptionsValidator<GrainStateWatcherOptions>(
+            "NATS grain state watcher", storageName, sp.GetRequiredService<IOptionsMonitor<GrainStateWatcherOptions>>().Get(storageName)));
         services.AddKeyedSingleton(storageName, static (sp, key) => new GrainStateWatcher(
             sp.GetRequiredKeyedService<NatsGrainStorage>(key),
             sp.GetRequiredService<IOptionsMonitor<GrainStateWatcherOptions>>().Get((string)key!),
             sp.GetService<ILogger<GrainStateWatcher>>()));
-        services.AddSingleton<IHostedService>(sp => new GrainStateWatcherHostedService(sp.GetRequiredKeyedService<GrainStateWatcher>(storageName)));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredKeyedService<GrainStateWatcher>(storageName));
         return services;
     }
 
-    /// <summary>Registers the (single, unkeyed) <see cref="IReminderTable"/>.</summary>
-    public static IServiceCollection AddNatsReminderTable(this IServiceCollection services, Action<NatsReminderTableOptions> configure)
+    /// <summary>Makes the <see cref="NatsReminderTable"/> the silo's (single, unkeyed) <c>IReminderTable</c> and adds Orleans' reminder service.</summary>
+    public static IServiceCollection UseNatsReminderService(this IServiceCollection services, Action<NatsReminderTableOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return AddNatsReminderTable(services, builder => builder.Configure(configure));
+        return UseNatsReminderService(services, builder => builder.Configure(configure));
     }
 
-    /// <summary>Registers the reminder table with settings bound from <paramref name="section"/>.</summary>
-    public static IServiceCollection AddNatsReminderTable(this IServiceCollection services, IConfiguration section)
+    /// <summary>Like <see cref="UseNatsReminderService(IServiceCollection, Action{NatsReminderTableOptions})"/>, with settings bound from <paramref name="section"/>.</summary>
+    public static IServiceCollection UseNatsReminderService(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        return AddNatsReminderTable(services, builder => builder.Bind(section));
+        return UseNatsReminderService(services, builder => builder.Bind(section));
     }
 
-    private static IServiceCollection AddNatsReminderTable(IServiceCollection services, Action<OptionsBuilder<NatsReminderTableOptions>> configureOptions)
+    /// <summary>Like <see cref="UseNatsReminderService(IServiceCollection, Action{NatsReminderTableOptions})"/>, configuring the options with <paramref name="configureOptions"/>.</summary>
+    public static IServiceCollection UseNatsReminderService(this IServiceCollection services, Action<OptionsBuilder<NatsReminderTableOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(services);
-        configureOptions(services.AddOptions<NatsReminderTableOptions>().ValidateDataAnnotations().ValidateOnStart());
-        services.AddNatsConnection();
+        configureOptions?.Invoke(services.AddOptions<NatsReminderTableOptions>());
+        AddCommon(services);
+        services.AddReminders();
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<NatsReminderTableOptions>>().Value;
-            return new NatsReminderTable(options, ResolveConnection(sp, options.ConnectionServiceKey), sp.GetService<TimeProvider>(), sp.GetService<ILogger<NatsReminderTable>>());
+            return new NatsReminderTable(options, sp.GetNatsConnection(options.ConnectionServiceKey), sp.GetService<TimeProvider>(), sp.GetService<ILogger<NatsReminderTable>>());
         });
-        services.TryAddSingleton<IReminderTable>(static sp => sp.GetRequiredService<NatsReminderTable>());
+        services.AddSingleton<IReminderTable>(static sp => sp.GetRequiredService<NatsReminderTable>());
+        services.AddTransient<IConfigurationValidator>(static sp => new NatsOptionsValidator<NatsReminderTableOptions>(
+            "NATS reminder table", null, sp.GetRequiredService<IOptions<NatsReminderTableOptions>>().Value, NatsReminderTableOptionsChecks.Check));
+        services.ConfigureFormatter<NatsReminderTableOptions>();
         return services;
     }
 
-    private static NatsGrainStorage CreateStorage(IServiceProvider sp, string name)
+    private static void AddCommon(IServiceCollection services)
     {
-        var options = sp.GetRequiredService<IOptionsMonitor<NatsGrainStorageOptions>>().Get(name);
-        var serializer = options.GrainStorageSerializer
-            ?? sp.GetKeyedService<IGrainStorageSerializer>(name)
-            ?? sp.GetService<IGrainStorageSerializer>();
-        return new NatsGrainStorage(name, options, ResolveConnection(sp, options.ConnectionServiceKey), serializer, sp.GetService<TimeProvider>(), sp.GetService<ILogger<NatsGrainStorage>>());
+        services.AddOptions();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsGrainStorageOptions>, ClusterServiceIdConfigurator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsReminderTableOptions>, ClusterServiceIdConfigurator>());
+        services.AddNatsConnection();
     }
-
-    private static INatsConnection ResolveConnection(IServiceProvider sp, string? key) => sp.GetNatsConnection(key);
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -52,7 +54,17 @@ public sealed partial class NatsReminderTable : IReminderTable
     public long RowsTouched => Interlocked.Read(ref _rowsTouched);
 
     /// <inheritdoc />
-    public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("StartAsync", ex);
+        }
+    }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
@@ -61,64 +73,119 @@ public sealed partial class NatsReminderTable : IReminderTable
     public Task<ReminderTableData> ReadRows(GrainId grainId) => ReadRowsAsync(grainId, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<ReminderTableData> ReadRows(GrainId grainId, CancellationToken cancellationToken) => ReadRowsAsync(grainId, cancellationToken);
+
+    /// <inheritdoc />
     public Task<ReminderTableData> ReadRows(uint begin, uint end) => ReadRowsAsync(begin, end, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task<ReminderTableData> ReadRows(uint begin, uint end, CancellationToken cancellationToken) => ReadRowsAsync(begin, end, cancellationToken);
 
     /// <inheritdoc />
     public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => ReadRowAsync(grainId, reminderName, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName, CancellationToken cancellationToken) => ReadRowAsync(grainId, reminderName, cancellationToken);
+
+    /// <inheritdoc />
     public Task<string?> UpsertRow(ReminderEntry entry) => UpsertRowAsync(entry, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task<string?> UpsertRow(ReminderEntry entry, CancellationToken cancellationToken) => UpsertRowAsync(entry, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => RemoveRowAsync(grainId, reminderName, eTag, CancellationToken.None);
 
     /// <inheritdoc />
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken) => RemoveRowAsync(grainId, reminderName, eTag, cancellationToken);
+
+    /// <inheritdoc />
     public Task TestOnlyClearTable() => ClearAsync(CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task TestOnlyClearTable(CancellationToken cancellationToken) => ClearAsync(cancellationToken);
 
     /// <summary>Every reminder of a grain: one filter on the grain's own key prefix.</summary>
     public async Task<ReminderTableData> ReadRowsAsync(GrainId grainId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadRowsCoreAsync(grainId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRows", ex);
+        }
+    }
+
+    private async Task<ReminderTableData> ReadRowsCoreAsync(GrainId grainId, CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filter = AppendGrainPrefix(new StringBuilder(_prefix, 128), grainId).Append('*').ToString();
         var entries = new List<KvSnapshotEntry>();
         var touched = await KvSnapshot.ReadAsync(bucket, [filter], entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
-        var result = new ReminderTableData();
+        // ReminderTableData's parameterless constructor holds a fixed-size array: collect first.
+        var rows = new List<ReminderEntry>(entries.Count);
         foreach (var e in entries)
         {
             var entry = ToEntry(e);
             if (entry.GrainId == grainId)
             {
-                result.Reminders.Add(entry);
+                rows.Add(entry);
             }
         }
 
-        return result;
+        return new ReminderTableData(rows);
     }
 
     /// <summary>Rows in the ring range (begin, end] (wrapping when begin &gt;= end; (x, x) = all).</summary>
     public async Task<ReminderTableData> ReadRowsAsync(uint begin, uint end, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadRowsCoreAsync(begin, end, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRows", ex);
+        }
+    }
+
+    private async Task<ReminderTableData> ReadRowsCoreAsync(uint begin, uint end, CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filters = HashRangeFilter.Build(_prefix, begin, end, _options.HashPrefixDepth, _options.MaxFilterSubjects);
         var entries = new List<KvSnapshotEntry>();
         var touched = await KvSnapshot.ReadAsync(bucket, filters, entries, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _rowsTouched, touched);
-        var result = new ReminderTableData();
+        var rows = new List<ReminderEntry>(entries.Count);
         foreach (var e in entries)
         {
             var entry = ToEntry(e);
             if (HashRangeFilter.InRange(entry.GrainId.GetUniformHashCode(), begin, end))
             {
-                result.Reminders.Add(entry);
+                rows.Add(entry);
             }
         }
 
-        return result;
+        return new ReminderTableData(rows);
     }
 
     /// <summary>One reminder, or null.</summary>
     public async Task<ReminderEntry?> ReadRowAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadRowCoreAsync(grainId, reminderName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRow", ex);
+        }
+    }
+
+    private async Task<ReminderEntry?> ReadRowCoreAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var entry = await bucket.GetAsync(RowKey(grainId, reminderName), KvReadMode.Direct, cancellationToken).ConfigureAwait(false);
@@ -127,6 +194,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Inserts or replaces unconditionally; returns (and sets on <paramref name="entry"/>) the new ETag.</summary>
     public async Task<string?> UpsertRowAsync(ReminderEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpsertRowCoreAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("UpsertRow", ex);
+        }
+    }
+
+    private async Task<string?> UpsertRowCoreAsync(ReminderEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(entry.ReminderName);
@@ -149,6 +228,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Removes the row if it exists at <paramref name="eTag"/>; false otherwise (never throws for that).</summary>
     public async Task<bool> RemoveRowAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RemoveRowCoreAsync(grainId, reminderName, eTag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("RemoveRow", ex);
+        }
+    }
+
+    private async Task<bool> RemoveRowCoreAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
     {
         if (reminderName is null || !ulong.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) || revision == 0)
         {
@@ -178,6 +269,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Deletes every row of this service (stream purge by subject: no tombstones left).</summary>
     public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ClearCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("TestOnlyClearTable", ex);
+        }
+    }
+
+    private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var removed = await bucket.PurgeKeysAsync(_prefix + ">", cancellationToken).ConfigureAwait(false);
@@ -209,7 +312,8 @@ public sealed partial class NatsReminderTable : IReminderTable
             ?? throw new InvalidDataException($"Reminder row '{e.Key}' is empty");
         return new ReminderEntry
         {
-            GrainId = GrainId.Create(record.GrainType, record.GrainKey),
+            // From the bytes, not GrainId.Create: that refuses empty keys, which real ids can have ("type/").
+            GrainId = new GrainId(new GrainType(Encoding.UTF8.GetBytes(record.GrainType)), new IdSpan(Encoding.UTF8.GetBytes(record.GrainKey))),
             ReminderName = record.Name,
             StartAt = new DateTime(record.StartAtTicks, DateTimeKind.Utc),
             Period = TimeSpan.FromTicks(record.PeriodTicks),
@@ -217,7 +321,16 @@ public sealed partial class NatsReminderTable : IReminderTable
         };
     }
 
+    private NatsReminderTableException Failure(string operation, NatsException exception)
+    {
+        LogFailure(_logger, exception, operation, _options.ServiceId);
+        return new NatsReminderTableException($"Reminder table {operation} failed: ServiceId={_options.ServiceId} Bucket={_options.Bucket}. {exception.GetType().FullName}: {exception.Message}");
+    }
+
     private ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Reminder table {Operation} failed (service {ServiceId})")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string operation, string serviceId);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Reminder table of service {ServiceId} cleared ({Removed} messages)")]
     private static partial void LogCleared(ILogger logger, string serviceId, ulong removed);

@@ -6,8 +6,7 @@ namespace CacheProvider.Grains;
 /// <summary>Settings of the <see cref="NatsReminderTable"/>.</summary>
 public sealed class NatsReminderTableOptions
 {
-    /// <summary>Orleans <c>ClusterOptions.ServiceId</c>: the first key token.</summary>
-    [Required]
+    /// <summary>The first key token. Left empty, the silo's Orleans <c>ClusterOptions.ServiceId</c> is used.</summary>
     public string ServiceId { get; set; } = string.Empty;
 
     /// <summary>KV bucket (history 1).</summary>

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization.Serializers;
 
 namespace CacheProvider.Grains;
 
@@ -16,7 +19,7 @@ namespace CacheProvider.Grains;
 /// TTL per state name or type written as <c>Nats-TTL</c> on every write. Keys are
 /// <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, each token injectively encoded.
 /// </summary>
-public sealed partial class NatsGrainStorage : IGrainStorage
+public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NatsGrainStorageOptions _options;
     private readonly KvContext _context;
@@ -25,6 +28,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     private readonly ILogger _logger;
     private readonly StateTtlResolver _ttl;
     private readonly KvBucketHandle _bucket;
+    private readonly IActivatorProvider? _activators;
     private GrainStateWatcher? _watcher;
     private long _renewals;
 
@@ -35,7 +39,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     /// <param name="serializer">Serializer; null = <see cref="NatsGrainStorageOptions.GrainStorageSerializer"/> or System.Text.Json.</param>
     /// <param name="timeProvider">Clock for TTL math.</param>
     /// <param name="logger">Logger.</param>
-    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null)
+    /// <param name="activatorProvider">Orleans' activators, which build the default state after a missing read or a clear; null = <c>new T()</c> (or null for types without a parameterless constructor).</param>
+    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null, IActivatorProvider? activatorProvider = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,8 +50,9 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _context = new KvContext(connection, new KvContextOptions { TimeProvider = _time });
-        _serializer = serializer ?? options.GrainStorageSerializer ?? new SystemTextJsonGrainStorageSerializer();
+        _serializer = serializer ?? options.GrainStorageSerializer ?? new NatsJsonGrainStorageSerializer();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _activators = activatorProvider;
         _ttl = new StateTtlResolver(options);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
         _bucket = new KvBucketHandle(_context, new KvBucketConfig
@@ -86,10 +92,20 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     internal KvContext Context => _context;
 
+    /// <summary>The serializer in use.</summary>
+    internal IGrainStorageSerializer Serializer => _serializer;
+
     internal TimeProvider Time => _time;
 
     /// <summary>Creates or binds the bucket (idempotent; operations call it on first use).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(OptionFormattingUtilities.Name<NatsGrainStorage>(Name), _options.InitStage, StartAsync);
+    }
 
     /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded.</summary>
     public string GetStateKey(string stateName, GrainId grainId)
@@ -118,6 +134,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("ReadStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task ReadCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
@@ -163,6 +191,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage
     /// <inheritdoc />
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
+        try
+        {
+            await WriteCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("WriteStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task WriteCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
@@ -194,6 +234,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     /// <inheritdoc />
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ClearCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("ClearStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task ClearCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
@@ -234,7 +286,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
             }
         }
 
-        grainState.State = StateFactory<T>.Create();
+        grainState.State = CreateDefault<T>();
         grainState.RecordExists = false;
         grainState.ETag = _options.DeleteStateOnClear ? null : revision?.ToString(CultureInfo.InvariantCulture);
         if (revision is { } r)
@@ -242,6 +294,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage
             scope.Complete(r);
         }
     }
+
+    private T CreateDefault<T>() => _activators is { } activators ? activators.GetActivator<T>().Create() : StateFactory<T>.Create();
 
     internal void AttachWatcher(GrainStateWatcher watcher) => Volatile.Write(ref _watcher, watcher);
 
@@ -256,7 +310,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage
 
     private void SetEmpty<T>(IGrainState<T> grainState, KvEntry? last, StateOperationScope scope)
     {
-        grainState.State = StateFactory<T>.Create();
+        grainState.State = CreateDefault<T>();
         grainState.RecordExists = false;
         var retained = !_options.DeleteStateOnClear && IsTombstone(last);
         grainState.ETag = retained ? last!.Revision.ToString(CultureInfo.InvariantCulture) : null;
@@ -324,13 +378,24 @@ public sealed partial class NatsGrainStorage : IGrainStorage
         throw Conflict(operation, stateName, grainId, eTag, null, null);
     }
 
+    private NatsGrainStorageException StorageFailure(string operation, string stateName, GrainId grainId, NatsException exception)
+    {
+        LogStorageFailure(_logger, exception, operation, Name, stateName, grainId.ToString());
+        return new NatsGrainStorageException($"{operation} failed: ServiceId={_options.ServiceId} ProviderName={Name} GrainType={stateName} GrainId={grainId}. {exception.GetType().FullName}: {exception.Message}");
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Operation} failed in grain storage {Provider}: state {StateName} grain {GrainId}")]
+    private static partial void LogStorageFailure(ILogger logger, Exception exception, string operation, string provider, string stateName, string grainId);
+
     private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? eTag, string? storedETag, Exception? inner)
     {
         var message = $"Version conflict ({operation}): ServiceId={_options.ServiceId} ProviderName={Name} GrainType={stateName} GrainId={grainId} ETag={eTag}.";
-        LogConflict(_logger, operation, Name, stateName, grainId.ToString(), eTag);
-        return new InconsistentStateException(message, storedETag, eTag, inner);
+        // No inner exception: it crosses the wire to the caller, and Orleans can only serialize exception types it
+        // knows (a NATS client exception would reach the caller as CodecNotFoundException). The detail is logged.
+        LogConflict(_logger, inner, operation, Name, stateName, grainId.ToString(), eTag);
+        return new InconsistentStateException(message, storedETag, eTag);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Version conflict ({Operation}) in {Provider}: state {StateName} grain {GrainId} ETag {ETag}")]
-    private static partial void LogConflict(ILogger logger, string operation, string provider, string stateName, string grainId, string? eTag);
+    private static partial void LogConflict(ILogger logger, Exception? exception, string operation, string provider, string stateName, string grainId, string? eTag);
 }

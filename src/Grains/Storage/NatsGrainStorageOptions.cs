@@ -1,15 +1,23 @@
 using System.ComponentModel.DataAnnotations;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.KeyValue;
+using Orleans;
 
 namespace CacheProvider.Grains;
 
 /// <summary>Settings of one <see cref="NatsGrainStorage"/> (named after its provider name).</summary>
 public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
 {
-    /// <summary>Orleans <c>ClusterOptions.ServiceId</c>: the first key token, so services sharing a bucket never see each other's state.</summary>
-    [Required]
+    /// <summary>
+    /// The first key token, so services sharing a bucket never see each other's state. Left empty, the silo's
+    /// Orleans <c>ClusterOptions.ServiceId</c> (the provider's own cluster options, if configured) is used.
+    /// </summary>
     public string ServiceId { get; set; } = string.Empty;
+
+    /// <summary>The silo lifecycle stage at which the provider binds (or creates) its bucket.</summary>
+    public int InitStage { get; set; } = ServiceLifecycleStage.ApplicationServices;
 
     /// <summary>KV bucket (created with history 1 and limit markers when missing).</summary>
     [Required]
@@ -57,8 +65,11 @@ public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
     /// <summary>Direct (any replica, fastest) or Leader (read-your-writes across replicas) reads.</summary>
     public KvReadMode ReadMode { get; set; } = KvReadMode.Direct;
 
-    /// <summary>Serializer; null = keyed by provider name, else unkeyed service, else System.Text.Json.</summary>
-    public IGrainStorageSerializer? GrainStorageSerializer { get; set; }
+    /// <summary>
+    /// Serializer. Left null, the provider uses an <see cref="IGrainStorageSerializer"/> registered keyed by the
+    /// provider name, else an unkeyed one, else <see cref="NatsJsonGrainStorageSerializer"/> (System.Text.Json).
+    /// </summary>
+    public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
 
     /// <summary>Service key of a keyed NATS.Net <c>INatsConnection</c>; null = the unkeyed one.</summary>
     public string? ConnectionServiceKey { get; set; }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Internal;
 using CacheProvider.KeyValue;
 using Microsoft.Extensions.Logging;
@@ -17,7 +19,7 @@ namespace CacheProvider.Grains;
 /// The Orleans glue registers <c>(state key → IGrainContext)</c> in <c>OnActivateAsync</c> and calls
 /// <c>IGrainContext.Deactivate(...)</c> from the callback.
 /// </summary>
-public sealed partial class GrainStateWatcher : IAsyncDisposable
+public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NatsGrainStorage _storage;
     private readonly GrainStateWatcherOptions _options;
@@ -69,6 +71,13 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable
         var cts = new CancellationTokenSource();
         _cts = cts;
         _loop = Task.Run(() => RunAsync(bucket, status.StreamInfo.State.LastSeq, cts.Token), CancellationToken.None);
+    }
+
+    /// <summary>In a silo: the watch opens at <see cref="ServiceLifecycleStage.ApplicationServices"/> and closes when the silo stops.</summary>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(OptionFormattingUtilities.Name<GrainStateWatcher>(_storage.Name), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
     }
 
     /// <summary>Closes the watch.</summary>

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace CacheProvider.Grains.Tests.Hashing;
 
@@ -48,6 +50,6 @@ public sealed class GrainIdTests
     {
         Assert.Equal(GrainId.Create("a", "b"), GrainId.Create("a", "b"));
         Assert.NotEqual(GrainId.Create("a", "b/c"), GrainId.Create("a/b", "c"));
-        Assert.True(GrainId.Create("a", "b") < GrainId.Create("a", "c"));
+        Assert.True(GrainId.Create("a", "b").CompareTo(GrainId.Create("a", "c")) < 0);
     }
 }

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Reminders;
@@ -21,10 +23,10 @@ public sealed class ReminderTableTests(ITestOutputHelper output)
         };
     }
 
-    private async Task<(GrainsTestHost, NatsReminderTable)> StartAsync()
+    private async Task<(GrainsTestHost, NatsReminderTable)> StartAsync(Action<NatsReminderTableOptions>? configure = null)
     {
         var host = await GrainsTestHost.StartAsync(output);
-        var table = host.CreateReminderTable();
+        var table = host.CreateReminderTable(configure);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await table.StartAsync(cts.Token);
         return (host, table);
@@ -111,6 +113,42 @@ public sealed class ReminderTableTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_its_bucket_deleted_calls_fail_with_a_NatsReminderTableException_naming_the_operation_and_the_NATS_error()
+    {
+        var (host, table) = await StartAsync(o => o.Bucket = "reminders-to-delete");
+        await using var _ = host;
+        var reminder = CreateReminder(NewGrainId(), "r");
+        await table.UpsertRow(reminder);
+        Assert.True(await new CacheProvider.KeyValue.KvContext(host.Connection).DeleteBucketAsync("reminders-to-delete"));
+
+        var ex = await Assert.ThrowsAsync<NatsReminderTableException>(() => table.UpsertRow(reminder, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("UpsertRow failed", ex.Message);
+        Assert.Contains("NATS.", ex.Message);
+        Assert.Null(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task A_grain_with_an_empty_key_reads_back_from_grain_range_and_row_reads()
+    {
+        var (host, table) = await StartAsync();
+        await using var _ = host;
+        var grainId = GrainId.Parse("empty-key-grain/");
+        Assert.True(grainId.Key.IsDefault || grainId.Key.Value.Length == 0);
+        var reminder = CreateReminder(grainId, "r");
+        await table.UpsertRow(reminder);
+
+        var byGrain = await table.ReadRows(grainId);
+        var all = await table.ReadRows(0, 0);
+        var row = await table.ReadRow(grainId, "r");
+
+        Assert.Equal(grainId, Assert.Single(byGrain.Reminders).GrainId);
+        Assert.Equal(grainId, Assert.Single(all.Reminders).GrainId);
+        Assert.NotNull(row);
+        Assert.Equal(grainId, row.GrainId);
+        Assert.Equal(grainId.GetUniformHashCode(), row.GrainId.GetUniformHashCode());
+    }
+
+    [Fact]
     public async Task Upsert_with_the_current_ETag_keeps_exactly_one_row_with_tick_exact_times()
     {
         var (host, table) = await StartAsync();
@@ -187,7 +225,7 @@ public sealed class ReminderTableTests(ITestOutputHelper output)
         await using var _ = host;
         const int count = 1_600;
         var rows = Enumerable.Range(0, count).Select(i => CreateReminder(GrainId.Create("g", i.ToString()), "r")).ToList();
-        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (r, _) => await table.UpsertRow(r));
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (r, ct) => await table.UpsertRow(r, ct));
         var touchedBefore = table.RowsTouched;
         var begin = 0x40000000u;
         var end = begin + (uint.MaxValue / 16);

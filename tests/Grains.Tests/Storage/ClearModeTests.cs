@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Storage;
@@ -83,7 +85,7 @@ public sealed class ClearModeTests(ITestOutputHelper output)
         var before = holder.State;
         await storage.ReadStateAsync("s", id, holder);
         Assert.NotSame(before, holder.State);
-        Assert.Equal("mine", holder.State.A);
+        Assert.Equal("mine", holder.State!.A);
         Assert.Equal(state.ETag, holder.ETag);
         Assert.True(holder.RecordExists);
     }
@@ -116,13 +118,13 @@ public sealed class ClearModeTests(ITestOutputHelper output)
 
     private sealed class CountingSerializer : IGrainStorageSerializer
     {
-        private readonly SystemTextJsonGrainStorageSerializer _inner = new();
+        private readonly NatsJsonGrainStorageSerializer _inner = new();
 
         public int Serialized { get; private set; }
 
         public int Deserialized { get; private set; }
 
-        public BinaryData Serialize<T>(T input)
+        public BinaryData Serialize<T>(T? input)
         {
             Serialized++;
             return _inner.Serialize(input);

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Storage;
@@ -78,7 +80,7 @@ public sealed class CommonStorageTests(ITestOutputHelper output)
         {
             for (var j = 0; j < 10; j++)
             {
-                g.State.State = g.State.State with { C = j };
+                g.State.State = g.State.State! with { C = j };
                 await StorageAssert.Retry(() => StorageAssert.Store_WriteRead(storage, AqnStateName, g.Id, g.State));
             }
         });

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Storage;
@@ -23,7 +25,7 @@ public abstract class GrainStorageTestRunnerTests(ITestOutputHelper output, bool
         Assert.Equal("my-grain-type/0", id.ToString());
         var state = new GrainState<TestState1>(new TestState1 { A = "Привет, мир" });
         var read = await StorageAssert.Store_WriteRead(storage, StateName, id, state);
-        Assert.Equal("Привет, мир", read.State.A);
+        Assert.Equal("Привет, мир", read.State!.A);
     }
 
     [Fact] // 2
@@ -81,7 +83,7 @@ public abstract class GrainStorageTestRunnerTests(ITestOutputHelper output, bool
             for (var j = 0; j < 10; j++)
             {
                 var before = g.State.ETag;
-                g.State.State = g.State.State with { C = j };
+                g.State.State = g.State.State! with { C = j };
                 await StorageAssert.Store_WriteRead(storage, StateName, g.Id, g.State);
                 Assert.NotEqual(before, g.State.ETag);
             }
@@ -121,7 +123,7 @@ public abstract class GrainStorageTestRunnerTests(ITestOutputHelper output, bool
         Assert.True(state.RecordExists);
         var read = new GrainState<TestState1>(new TestState1());
         await storage.ReadStateAsync(StateName, id, read);
-        Assert.Equal("Second", read.State.A);
+        Assert.Equal("Second", read.State!.A);
         Assert.Equal(2, read.State.B);
     }
 
@@ -185,7 +187,7 @@ public abstract class GrainStorageTestRunnerTests(ITestOutputHelper output, bool
         var etags = new List<string?>();
         foreach (var a in new[] { "one", "two", "three" })
         {
-            state.State = state.State with { A = a };
+            state.State = state.State! with { A = a };
             await storage.WriteStateAsync(StateName, id, state);
             etags.Add(state.ETag);
         }

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 using CacheProvider.KeyValue;
 
@@ -93,7 +95,7 @@ public sealed class StateTtlTests(ITestOutputHelper output)
         await storage.ReadStateAsync("s", id, read);
         Assert.Equal(1, storage.Renewals);
         Assert.NotEqual(state.ETag, read.ETag);
-        Assert.Equal("busy", read.State.A);
+        Assert.Equal("busy", read.State!.A);
 
         // Up to a fraction (20 s) after the renewal, reads do not renew again.
         clock.Offset = TimeSpan.FromSeconds(19);

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Storage;

@@ -1,5 +1,7 @@
 using System.Text;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Storage;

@@ -1,4 +1,6 @@
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using NATS.Client.Core;
 
 namespace CacheProvider.Grains.Tests.Support;

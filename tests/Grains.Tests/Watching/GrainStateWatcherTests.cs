@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 using CacheProvider.Grains.Tests.Support;
 
 namespace CacheProvider.Grains.Tests.Watching;
@@ -56,7 +58,7 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
         using var registration = watcher.Register("s", id, state.ETag, Inbox.Callback, inbox);
         for (var i = 0; i < 20; i++)
         {
-            state.State = state.State with { B = i };
+            state.State = state.State! with { B = i };
             await mine.WriteStateAsync("s", id, state);
         }
 

@@ -1,21 +1,23 @@
 using System.Text.Json;
-using CacheProvider.Grains.Contracts;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace CacheProvider.Grains;
 
 /// <summary>The default serializer: System.Text.Json (web defaults unless options are given).</summary>
-public sealed class SystemTextJsonGrainStorageSerializer : IGrainStorageSerializer
+public sealed class NatsJsonGrainStorageSerializer : IGrainStorageSerializer
 {
     private readonly JsonSerializerOptions _options;
 
     /// <summary>Creates the serializer.</summary>
-    public SystemTextJsonGrainStorageSerializer(JsonSerializerOptions? options = null)
+    public NatsJsonGrainStorageSerializer(JsonSerializerOptions? options = null)
     {
         _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
     }
 
     /// <inheritdoc />
-    public BinaryData Serialize<T>(T input) => new(JsonSerializer.SerializeToUtf8Bytes(input, _options));
+    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, _options));
 
     /// <inheritdoc />
     public T Deserialize<T>(BinaryData input)
