@@ -83,7 +83,7 @@ internal static class Program
 
             Console.WriteLine(smoke ? "smoke test of the silo story:" : "the cart story:");
             var ok = await new Story(host.Services, stateTtl).RunAsync(cts.Token);
-            Console.WriteLine(ok ? "smoke: the whole story behaved" : "smoke: FAILED");
+            Console.WriteLine((smoke ? "smoke: " : "story: ") + (ok ? "the whole story behaved" : "FAILED"));
             if (smoke)
             {
                 return ok ? 0 : 1;

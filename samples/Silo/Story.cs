@@ -53,7 +53,7 @@ internal sealed class Story(IServiceProvider services, TimeSpan stateTtl)
         Check(tick is not null, tick is null ? $"no reminder tick within {Patience.TotalSeconds} s" : $"reminder ticked after {clock.Elapsed.TotalSeconds:0.0} s: {tick.Detail}");
 
         // 4. Leave the cart alone until its TTL runs out: the watcher sees the expiry and the activation is deactivated.
-        Step($"no more calls: waiting for the TTL ({stateTtl.TotalSeconds:0.#} s, renewal headroom included) and the deactivation");
+        Step($"no more calls: waiting for the TTL ({stateTtl.TotalSeconds:0.#} s, stored as {raw?.Ttl?.TotalSeconds:0.#} s with RefreshTtlOnRead's renewal headroom) and the deactivation");
         var deactivationPatience = stateTtl * 1.5 + Patience;
         var gone = await events.WaitForAsync(e => e.Cart == name && e.Kind == CartEventKind.Deactivated, deactivationPatience, cancellationToken);
         Check(gone is not null && gone.Detail.Contains("expired", StringComparison.Ordinal), gone is null
