@@ -171,7 +171,8 @@ internal static class Program
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var line = await Console.In.ReadLineAsync(cancellationToken);
+                // Console reads block and ignore cancellation: read on the thread pool so Ctrl+C is not stuck behind one.
+                var line = await Task.Run(Console.ReadLine, CancellationToken.None).WaitAsync(cancellationToken);
                 if (line is null)
                 {
                     // No console input (stdin closed): keep the silo up until Ctrl+C.
