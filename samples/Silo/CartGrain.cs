@@ -41,7 +41,7 @@ public interface ICartGrain : IGrainWithStringKey
 /// deactivation when its state expires. On activation it registers with the storage's <see cref="GrainStateWatcher"/>;
 /// the watcher calls back when the state's key expires (the server's TTL marker), is removed, or is written by
 /// someone else, and the callback deactivates the activation with that reason. <see cref="OnDeactivateAsync"/>
-/// announces the reason and, when the cart is gone, unregisters the reminder.
+/// announces the reason and, when the cart expired or was removed, unregisters the reminder.
 /// </summary>
 public sealed partial class CartGrain(
     [PersistentState(SampleNames.CartState, SampleNames.Storage)] IPersistentState<CartState> cart,
@@ -49,7 +49,7 @@ public sealed partial class CartGrain(
 {
     private readonly Guid _activationId = Guid.NewGuid();
     private GrainStateWatchRegistration? _watch;
-    private volatile string? _stateChange;
+    private volatile string? _stateGone;
     private bool _reminderRegistered;
     private int _ticks;
 
@@ -110,9 +110,11 @@ public sealed partial class CartGrain(
         var detail = $"{reason.ReasonCode}: {reason.Description}";
         LogDeactivated(logger, Key, detail);
         Events.Publish(Key, CartEventKind.Deactivated, detail);
-        if (_stateChange is not null)
+        if (_stateGone is { } why)
         {
-            await StopReminderAsync("the cart's state " + _stateChange);
+            // Expired or removed: no cart left to nudge about. (Written elsewhere or a watch gap: the next activation
+            // reads the current state and the reminder keeps ticking.)
+            await StopReminderAsync("the cart's state " + why);
         }
     }
 
@@ -126,7 +128,11 @@ public sealed partial class CartGrain(
             GrainStateChangeKind.WrittenElsewhere => "was written elsewhere",
             _ => "may have changed (" + change.Detail + ")",
         };
-        _stateChange ??= what;
+        if (change.Kind is GrainStateChangeKind.Expired or GrainStateChangeKind.Removed)
+        {
+            _stateGone ??= what;
+        }
+
         GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, $"state '{SampleNames.CartState}' {what}, revision {change.Revision}"));
     }
 
