@@ -48,10 +48,12 @@ case "$cmd" in
   setup) setup ;;
   test) run_tests "$@" ;;
   demo)
-    # demo [web|expiry|patterns] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
-    # and exits 0/1), the per-message-TTL console walkthrough, or the lease/presence/token sample.
+    # demo [web|expiry|patterns|silo] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
+    # and exits 0/1), the per-message-TTL console walkthrough, the lease/presence/token sample, or the Orleans silo
+    # (NATS grain storage with per-state TTL, NATS reminders, deactivation on expiry; --smoke runs its story once, 0/1).
     setup
     case "${1:-web}" in
+      silo) shift; dotnet run --project samples/Silo -c Release -- "$@" ;;
       patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
       expiry) shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
       web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
@@ -60,5 +62,5 @@ case "$cmd" in
   bench)
     setup
     dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns]|bench [--filter X]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X]|setup]" >&2; exit 2 ;;
 esac
