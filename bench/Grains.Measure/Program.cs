@@ -14,7 +14,8 @@ using Orleans.Runtime;
 using StackExchange.Redis;
 
 // Issue #13 "Measure": our NATS grain providers vs Orleans' own, in ONE real silo (localhost clustering), one run.
-//   dotnet run -c Release --project bench/Grains.Measure [-- --seconds N]   (N = seconds per throughput figure, default 5)
+//   ./build.sh bench grains [--seconds N]   or   dotnet run -c Release --project bench/Grains.Measure [-- --seconds N]
+//   (N = seconds per provider per throughput figure, default 5; the whole run takes about a minute at 5)
 // Every line is `name: ours=… peer=… ratio=…` with ratio = ours / peer: above 1 ours does more ops/s; for times and
 // rows touched, below 1 ours is cheaper. A measurement that fails prints `name: error=…` and the run goes on.
 // Peers: Orleans' Redis grain storage / reminder table (Microsoft.Orleans.*.Redis 10.4.2, on a local Redis 8 without
@@ -30,7 +31,7 @@ for (var i = 0; i < args.Length - 1; i++)
 }
 
 var serviceId = "measure-" + Guid.NewGuid().ToString("N")[..8];
-Console.WriteLine($"# Grains.Measure: one silo, {Bench.Concurrency} concurrent grains, {seconds} s per throughput figure, ratio = ours/peer");
+Console.WriteLine($"# Grains.Measure: one silo, {Bench.Concurrency} concurrent grains, {seconds} s per provider per throughput figure (3 interleaved rounds), ratio = ours/peer");
 
 NatsServer? nats = null;
 RedisServer? redis = null;
@@ -61,11 +62,9 @@ try
     var grains = host?.Services.GetRequiredService<IGrainFactory>();
     foreach (var op in new[] { "write", "read" })
     {
-        var ours = await Bench.TryAsync(() => Bench.ThroughputAsync(grains, k => grains!.GetGrain<INatsStateGrain>(k), op, seconds));
-        var viaRedis = await Bench.TryAsync(() => Bench.ThroughputAsync(grains, k => grains!.GetGrain<IRedisStateGrain>(k), op, seconds));
-        var viaMemory = await Bench.TryAsync(() => Bench.ThroughputAsync(grains, k => grains!.GetGrain<IMemoryStateGrain>(k), op, seconds));
-        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_redis", ours, viaRedis, "F0");
-        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_memory_ceiling", ours, viaMemory, "F0");
+        var results = await Bench.CompareAsync(grains, op, seconds);
+        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_redis", results[0], results[1], "F0");
+        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_memory_ceiling", results[0], results[2], "F0");
     }
 
     await Reminders.MeasureAsync(connection, redis, serviceId);
@@ -131,7 +130,8 @@ namespace CacheProvider.Grains.Measure
         public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId)
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+            // Silo warnings go to stderr: stdout holds only the result lines.
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddSingleton(connection);
             builder.UseOrleans(silo =>
             {
@@ -160,8 +160,53 @@ namespace CacheProvider.Grains.Measure
             return host;
         }
 
-        /// <summary>Ops/s of <see cref="Concurrency"/> grains (one caller each) calling Write or Read in a loop.</summary>
-        public static async Task<double> ThroughputAsync(IGrainFactory? factory, Func<long, IStateGrain> grain, string op, int seconds)
+        /// <summary>
+        /// Ops/s of ours, Redis and memory for <paramref name="op"/>. The time is split into <see cref="Rounds"/> rounds,
+        /// each running every provider in turn (rotating who goes first), so background load on a shared machine falls on
+        /// all three alike. A provider that fails is reported as failed and left out of the later rounds.
+        /// </summary>
+        public static async Task<(double? Value, string? Error)[]> CompareAsync(IGrainFactory? factory, string op, int seconds)
+        {
+            var providers = new Func<long, IStateGrain>[]
+            {
+                k => factory!.GetGrain<INatsStateGrain>(k),
+                k => factory!.GetGrain<IRedisStateGrain>(k),
+                k => factory!.GetGrain<IMemoryStateGrain>(k),
+            };
+            var counts = new long[providers.Length];
+            var times = new double[providers.Length];
+            var errors = new string?[providers.Length];
+            var slice = TimeSpan.FromSeconds(seconds) / Rounds;
+            for (var round = 0; round < Rounds; round++)
+            {
+                for (var j = 0; j < providers.Length; j++)
+                {
+                    var p = (j + round) % providers.Length;
+                    if (errors[p] is not null)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var (count, elapsed) = await ThroughputAsync(factory, providers[p], op, slice);
+                        counts[p] += count;
+                        times[p] += elapsed.TotalSeconds;
+                    }
+                    catch (Exception ex)
+                    {
+                        errors[p] = Describe(ex);
+                    }
+                }
+            }
+
+            return [.. Enumerable.Range(0, providers.Length).Select(p => errors[p] is { } e ? ((double?)null, e) : (counts[p] / times[p], (string?)null))];
+        }
+
+        private const int Rounds = 3;
+
+        /// <summary>Calls of <see cref="Concurrency"/> grains (one caller each) calling Write or Read in a loop for <paramref name="duration"/>.</summary>
+        private static async Task<(long Count, TimeSpan Elapsed)> ThroughputAsync(IGrainFactory? factory, Func<long, IStateGrain> grain, string op, TimeSpan duration)
         {
             if (factory is null)
             {
@@ -170,10 +215,10 @@ namespace CacheProvider.Grains.Measure
 
             var refs = Enumerable.Range(0, Concurrency).Select(i => grain(i)).ToArray();
 
-            // Activation and the first write (the record exists) outside the timed window.
+            // Activation and a first write (the record exists) outside the timed window.
             await Task.WhenAll(refs.Select(g => g.Write()));
             long count = 0;
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            using var cts = new CancellationTokenSource(duration);
             var sw = Stopwatch.StartNew();
             var workers = refs.Select(g => Task.Run(async () =>
             {
@@ -192,7 +237,7 @@ namespace CacheProvider.Grains.Measure
                 }
             })).ToArray();
             await Task.WhenAll(workers);
-            return count / sw.Elapsed.TotalSeconds;
+            return (count, sw.Elapsed);
         }
 
         public static async Task<(double? Value, string? Error)> TryAsync(Func<Task<double>> measure)
