@@ -1,169 +1,286 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using CacheProvider.Grains;
-using Orleans;
-using Orleans.Runtime;
-using Orleans.Storage;
+using CacheProvider.Grains.Measure;
+using CacheProvider.KeyValue;
 using CacheProvider.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using StackExchange.Redis;
 
-// Measurements of the grain side (no peer to compare with): one line per figure.
-//   dotnet run -c Release --project bench/Grains.Measure [-- --seconds 5]
-var seconds = args.Length == 2 && args[0] == "--seconds" ? int.Parse(args[1]) : 5;
-await using var server = await NatsServer.StartAsync();
-await using var connection = await server.ConnectAsync();
-var serviceId = Guid.NewGuid() + "/measure";
-
-await MeasureStateAsync(connection, serviceId, seconds);
-await MeasureRemindersAsync(connection, serviceId);
-await MeasureExpiryAsync(connection, serviceId);
-
-static async Task MeasureStateAsync(INatsConnection connection, string serviceId, int seconds)
+// Issue #13 "Measure": our NATS grain providers vs Orleans' own, in ONE real silo (localhost clustering), one run.
+//   ./build.sh bench grains [--seconds N]   or   dotnet run -c Release --project bench/Grains.Measure [-- --seconds N]
+//   (N = seconds per provider per throughput figure, default 5; the whole run takes about a minute at 5)
+// Every line is `name: ours=… peer=… ratio=…` with ratio = ours / peer: above 1 ours does more ops/s; for times and
+// rows touched, below 1 ours is cheaper. A measurement that fails prints `name: error=…` and the run goes on.
+// Peers: Orleans' Redis grain storage / reminder table (Microsoft.Orleans.*.Redis 10.4.2, on a local Redis 8 without
+// persistence) and Orleans' memory grain storage (the ceiling). Our state bucket is JetStream memory storage, so neither
+// side writes to disk; both storages serialise with the same System.Text.Json serializer.
+var seconds = 5;
+for (var i = 0; i < args.Length - 1; i++)
 {
-    const int concurrency = 64;
-    var storage = new NatsGrainStorage("measure", new NatsGrainStorageOptions { ServiceId = serviceId }, connection);
-    await storage.StartAsync();
-    var states = new GrainState<Payload>[concurrency];
-    for (var i = 0; i < concurrency; i++)
+    if (args[i] == "--seconds" && int.TryParse(args[i + 1], out var s) && s > 0)
     {
-        states[i] = new GrainState<Payload>(new Payload { Name = "grain " + i, Data = new string('x', 200) });
-        await storage.WriteStateAsync("state", GrainId.Create("measure", i.ToString()), states[i]);
+        seconds = s;
+    }
+}
+
+var serviceId = "measure-" + Guid.NewGuid().ToString("N")[..8];
+Console.WriteLine($"# Grains.Measure: one silo, {Bench.Concurrency} concurrent grains, {seconds} s per provider per throughput figure (3 interleaved rounds), ratio = ours/peer");
+
+NatsServer? nats = null;
+RedisServer? redis = null;
+NatsConnection? connection = null;
+IHost? host = null;
+try
+{
+    nats = await NatsServer.StartAsync();
+    connection = await nats.ConnectAsync();
+    try
+    {
+        redis = await RedisServer.StartAsync();
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"redis_server: error={Bench.Describe(ex)}");
     }
 
+    try
+    {
+        host = await Bench.StartSiloAsync(connection, redis, serviceId);
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"silo: error={Bench.Describe(ex)}");
+    }
+
+    var grains = host?.Services.GetRequiredService<IGrainFactory>();
     foreach (var op in new[] { "write", "read" })
     {
-        long count = 0;
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        var sw = Stopwatch.StartNew();
-        var workers = new Task[concurrency];
-        for (var w = 0; w < concurrency; w++)
+        var results = await Bench.CompareAsync(grains, op, seconds);
+        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_redis", results[0], results[1], "F0");
+        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_memory_ceiling", results[0], results[2], "F0");
+    }
+
+    await Reminders.MeasureAsync(connection, redis, serviceId);
+
+    try
+    {
+        await Expiry.MeasureAsync(grains);
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"deactivation_after_ttl_deadline: error={Bench.Describe(ex)}");
+    }
+}
+catch (Exception ex)
+{
+    Console.WriteLine($"setup: error={Bench.Describe(ex)}");
+}
+finally
+{
+    if (host is not null)
+    {
+        try
         {
-            var index = w;
-            workers[w] = Task.Run(async () =>
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await host.StopAsync(stop.Token);
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"# silo stop: {Bench.Describe(ex)}");
+        }
+
+        host.Dispose();
+    }
+
+    if (connection is not null)
+    {
+        await connection.DisposeAsync();
+    }
+
+    if (redis is not null)
+    {
+        await redis.DisposeAsync();
+    }
+
+    if (nats is not null)
+    {
+        await nats.DisposeAsync();
+    }
+}
+
+namespace CacheProvider.Grains.Measure
+{
+    internal static class Bench
+    {
+        public const int Concurrency = 64;
+        public const string NatsStorage = "nats";
+        public const string RedisStorage = "redis";
+        public const string MemoryStorage = "memory";
+        public const string StateBucket = "measure-state";
+        public const string ExpiringState = "expiring";
+        public static readonly TimeSpan ExpiringTtl = TimeSpan.FromSeconds(2);
+
+        public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            // Silo warnings go to stderr: stdout holds only the result lines.
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddSingleton(connection);
+            builder.UseOrleans(silo =>
             {
-                var id = GrainId.Create("measure", index.ToString());
-                var state = states[index];
+                silo.UseLocalhostClustering(NatsServer.FreePort(), NatsServer.FreePort(), serviceId: serviceId, clusterId: "measure");
+                silo.AddNatsGrainStorage(NatsStorage, o =>
+                {
+                    o.Bucket = StateBucket;
+                    o.Storage = KvStorage.Memory;
+                    o.StateTtls[ExpiringState] = ExpiringTtl;
+                });
+                silo.AddNatsGrainStateWatcher(NatsStorage);
+                silo.AddMemoryGrainStorage(MemoryStorage);
+                if (redis is not null)
+                {
+                    var configuration = redis.Configuration;
+                    silo.AddRedisGrainStorage(RedisStorage, o =>
+                    {
+                        o.ConfigurationOptions = ConfigurationOptions.Parse(configuration);
+                        o.GrainStorageSerializer = new NatsJsonGrainStorageSerializer();
+                    });
+                }
+            });
+            var host = builder.Build();
+            using var start = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await host.StartAsync(start.Token);
+            return host;
+        }
+
+        /// <summary>
+        /// Ops/s of ours, Redis and memory for <paramref name="op"/>. The time is split into <see cref="Rounds"/> rounds,
+        /// each running every provider in turn (rotating who goes first), so background load on a shared machine falls on
+        /// all three alike. A provider that fails is reported as failed and left out of the later rounds.
+        /// </summary>
+        public static async Task<(double? Value, string? Error)[]> CompareAsync(IGrainFactory? factory, string op, int seconds)
+        {
+            var providers = new Func<long, IStateGrain>[]
+            {
+                k => factory!.GetGrain<INatsStateGrain>(k),
+                k => factory!.GetGrain<IRedisStateGrain>(k),
+                k => factory!.GetGrain<IMemoryStateGrain>(k),
+            };
+            var counts = new long[providers.Length];
+            var times = new double[providers.Length];
+            var errors = new string?[providers.Length];
+            var slice = TimeSpan.FromSeconds(seconds) / Rounds;
+            for (var round = 0; round < Rounds; round++)
+            {
+                for (var j = 0; j < providers.Length; j++)
+                {
+                    var p = (j + round) % providers.Length;
+                    if (errors[p] is not null)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var (count, elapsed) = await ThroughputAsync(factory, providers[p], op, slice);
+                        counts[p] += count;
+                        times[p] += elapsed.TotalSeconds;
+                    }
+                    catch (Exception ex)
+                    {
+                        errors[p] = Describe(ex);
+                    }
+                }
+            }
+
+            return [.. Enumerable.Range(0, providers.Length).Select(p => errors[p] is { } e ? ((double?)null, e) : (counts[p] / times[p], (string?)null))];
+        }
+
+        private const int Rounds = 3;
+
+        /// <summary>Calls of <see cref="Concurrency"/> grains (one caller each) calling Write or Read in a loop for <paramref name="duration"/>.</summary>
+        private static async Task<(long Count, TimeSpan Elapsed)> ThroughputAsync(IGrainFactory? factory, Func<long, IStateGrain> grain, string op, TimeSpan duration)
+        {
+            if (factory is null)
+            {
+                throw new InvalidOperationException("no silo");
+            }
+
+            var refs = Enumerable.Range(0, Concurrency).Select(i => grain(i)).ToArray();
+
+            // Activation and a first write (the record exists) outside the timed window.
+            await Task.WhenAll(refs.Select(g => g.Write()));
+            long count = 0;
+            using var cts = new CancellationTokenSource(duration);
+            var sw = Stopwatch.StartNew();
+            var workers = refs.Select(g => Task.Run(async () =>
+            {
                 while (!cts.IsCancellationRequested)
                 {
                     if (op == "write")
                     {
-                        state.State!.Counter++;
-                        await storage.WriteStateAsync("state", id, state);
+                        await g.Write();
                     }
                     else
                     {
-                        await storage.ReadStateAsync("state", id, state);
+                        await g.Read();
                     }
 
                     Interlocked.Increment(ref count);
                 }
-            });
+            })).ToArray();
+            await Task.WhenAll(workers);
+            return (count, sw.Elapsed);
         }
 
-        await Task.WhenAll(workers);
-        Console.WriteLine($"grain_state_{op}_64_concurrent_ops_per_s: {count / sw.Elapsed.TotalSeconds:F0}");
-    }
-}
-
-static async Task MeasureRemindersAsync(INatsConnection connection, string serviceId)
-{
-    const int rows = 10_000;
-    var table = new NatsReminderTable(new NatsReminderTableOptions { ServiceId = serviceId }, connection);
-    await table.StartAsync();
-    var entries = Enumerable.Range(0, rows).Select(i => new ReminderEntry
-    {
-        GrainId = GrainId.Create("remindable", Guid.NewGuid().ToString("N")),
-        ReminderName = "r" + (i % 3),
-        Period = TimeSpan.FromMinutes(1),
-        StartAt = DateTime.UtcNow,
-    }).ToList();
-    await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (e, ct) => await table.UpsertRow(e, ct));
-
-    const int repetitions = 20;
-    var random = new Random(1);
-    long touched = 0, returned = 0;
-    var rangeTime = TimeSpan.Zero;
-    for (var i = 0; i < repetitions; i++)
-    {
-        var begin = (uint)random.NextInt64(0, uint.MaxValue);
-        var end = unchecked(begin + (uint.MaxValue / 16));
-        var before = table.RowsTouched;
-        var sw = Stopwatch.StartNew();
-        var result = await table.ReadRows(begin, end);
-        rangeTime += sw.Elapsed;
-        touched += table.RowsTouched - before;
-        returned += result.Reminders.Count;
-    }
-
-    var fullTime = TimeSpan.Zero;
-    long fullTouched = 0;
-    for (var i = 0; i < 5; i++)
-    {
-        var before = table.RowsTouched;
-        var sw = Stopwatch.StartNew();
-        await table.ReadRows(0, 0);
-        fullTime += sw.Elapsed;
-        fullTouched += table.RowsTouched - before;
-    }
-
-    Console.WriteLine($"reminder_range_1_16_of_{rows}_rows_returned: {returned / (double)repetitions:F0}");
-    Console.WriteLine($"reminder_range_1_16_of_{rows}_rows_touched: {touched / (double)repetitions:F0}");
-    Console.WriteLine($"reminder_range_1_16_ms: {rangeTime.TotalMilliseconds / repetitions:F1}");
-    Console.WriteLine($"reminder_full_scan_rows_touched: {fullTouched / 5.0:F0}");
-    Console.WriteLine($"reminder_full_scan_ms: {fullTime.TotalMilliseconds / 5:F1}");
-    await table.TestOnlyClearTable();
-}
-
-static async Task MeasureExpiryAsync(INatsConnection connection, string serviceId)
-{
-    const int keys = 500;
-    var storage = new NatsGrainStorage("expiry", new NatsGrainStorageOptions { ServiceId = serviceId, Bucket = "measure-expiry", DefaultStateTtl = TimeSpan.FromSeconds(2) }, connection);
-    await using var watcher = new GrainStateWatcher(storage);
-    await watcher.StartAsync();
-    var bucket = await storage.GetBucketAsync(CancellationToken.None);
-    var deadlines = new ConcurrentDictionary<string, DateTimeOffset>();
-    var latencies = new ConcurrentBag<double>();
-    using var done = new CountdownEvent(keys);
-    var registrations = new List<GrainStateWatchRegistration>();
-    for (var i = 0; i < keys; i++)
-    {
-        var id = GrainId.Create("expiring", i.ToString());
-        var state = new GrainState<Payload>(new Payload { Name = "e" });
-        await storage.WriteStateAsync("state", id, state);
-        var key = storage.GetStateKey("state", id);
-        var entry = await bucket.GetLastAsync(key);
-        deadlines[key] = entry!.ExpiresAt!.Value;
-        registrations.Add(watcher.Register(key, entry.Revision, (change, _) =>
+        public static async Task<(double? Value, string? Error)> TryAsync(Func<Task<double>> measure)
         {
-            if (change.Kind == GrainStateChangeKind.Expired && deadlines.TryRemove(change.StateKey, out var deadline))
+            try
             {
-                latencies.Add((DateTimeOffset.UtcNow - deadline).TotalMilliseconds);
-                done.Signal();
+                return (await measure(), null);
             }
-        }));
+            catch (Exception ex)
+            {
+                return (null, Describe(ex));
+            }
+        }
+
+        public static void Print(string name, (double? Value, string? Error) ours, (double? Value, string? Error) peer, string format, string? extra = null)
+        {
+            var tail = extra is null ? string.Empty : " " + extra;
+            if (ours.Error is not null || peer.Error is not null)
+            {
+                var parts = new List<string>();
+                if (ours.Error is not null)
+                {
+                    parts.Add("ours: " + ours.Error);
+                }
+
+                if (peer.Error is not null)
+                {
+                    parts.Add("peer: " + peer.Error);
+                }
+
+                var known = ours.Value is { } o ? $" ours={o.ToString(format)}" : peer.Value is { } p ? $" peer={p.ToString(format)}" : string.Empty;
+                Console.WriteLine($"{name}: error={string.Join(" | ", parts)}{known}{tail}");
+                return;
+            }
+
+            var ratio = peer.Value!.Value == 0 ? "n/a" : (ours.Value!.Value / peer.Value.Value).ToString("F2");
+            Console.WriteLine($"{name}: ours={ours.Value!.Value.ToString(format)} peer={peer.Value.Value.ToString(format)} ratio={ratio}{tail}");
+        }
+
+        public static string Describe(Exception ex)
+        {
+            var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
+            return $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+        }
     }
-
-    done.Wait(TimeSpan.FromSeconds(30));
-    var sorted = latencies.Order().ToArray();
-    Console.WriteLine($"deactivation_callbacks_received: {sorted.Length}/{keys}");
-    if (sorted.Length > 0)
-    {
-        Console.WriteLine($"deactivation_callback_after_expiry_p50_ms: {sorted[sorted.Length / 2]:F0}");
-        Console.WriteLine($"deactivation_callback_after_expiry_p99_ms: {sorted[(int)(sorted.Length * 0.99)]:F0}");
-        Console.WriteLine($"deactivation_callback_after_expiry_max_ms: {sorted[^1]:F0}");
-    }
-
-    foreach (var r in registrations)
-    {
-        r.Dispose();
-    }
-}
-
-internal sealed class Payload
-{
-    public string Name { get; set; } = string.Empty;
-
-    public string Data { get; set; } = string.Empty;
-
-    public long Counter { get; set; }
 }

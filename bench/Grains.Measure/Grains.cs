@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Runtime;
+
+namespace CacheProvider.Grains.Measure;
+
+/// <summary>The state of the measured grains (about 250 bytes as JSON).</summary>
+[GenerateSerializer]
+public sealed class Payload
+{
+    [Id(0)]
+    public string Name { get; set; } = string.Empty;
+
+    [Id(1)]
+    public string Data { get; set; } = string.Empty;
+
+    [Id(2)]
+    public long Counter { get; set; }
+}
+
+/// <summary>A grain whose every call goes to its storage: Write = WriteStateAsync, Read = ReadStateAsync.</summary>
+public interface IStateGrain : IGrainWithIntegerKey
+{
+    Task Write();
+
+    Task<long> Read();
+}
+
+public interface INatsStateGrain : IStateGrain;
+
+public interface IRedisStateGrain : IStateGrain;
+
+public interface IMemoryStateGrain : IStateGrain;
+
+public abstract class StateGrain(IPersistentState<Payload> state) : Grain
+{
+    public async Task Write()
+    {
+        if (string.IsNullOrEmpty(state.State.Data))
+        {
+            state.State.Name = "grain " + this.GetPrimaryKeyLong();
+            state.State.Data = new string('x', 200);
+        }
+
+        state.State.Counter++;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<long> Read()
+    {
+        await state.ReadStateAsync();
+        return state.State.Counter;
+    }
+}
+
+public sealed class NatsStateGrain([PersistentState("state", Bench.NatsStorage)] IPersistentState<Payload> state) : StateGrain(state), INatsStateGrain;
+
+public sealed class RedisStateGrain([PersistentState("state", Bench.RedisStorage)] IPersistentState<Payload> state) : StateGrain(state), IRedisStateGrain;
+
+public sealed class MemoryStateGrain([PersistentState("state", Bench.MemoryStorage)] IPersistentState<Payload> state) : StateGrain(state), IMemoryStateGrain;
+
+/// <summary>
+/// A grain whose state has a 2 s per-state TTL on our storage. It registers with the silo's state watcher and, when the
+/// server's expiry marker arrives, deactivates itself with <see cref="ExpiredReason"/>; OnDeactivateAsync records the
+/// time from the state's deadline (the KV entry's creation + TTL) to that moment.
+/// </summary>
+public interface IExpiringGrain : IGrainWithIntegerKey
+{
+    Task<DateTimeOffset> Start();
+}
+
+public sealed class ExpiringGrain([PersistentState(Bench.ExpiringState, Bench.NatsStorage)] IPersistentState<Payload> state) : Grain, IExpiringGrain
+{
+    public const string ExpiredReason = "state TTL expired";
+    private GrainStateWatchRegistration? _registration;
+    private DateTimeOffset? _deadline;
+
+    public async Task<DateTimeOffset> Start()
+    {
+        var storage = ServiceProvider.GetRequiredKeyedService<NatsGrainStorage>(Bench.NatsStorage);
+        var watcher = ServiceProvider.GetRequiredKeyedService<GrainStateWatcher>(Bench.NatsStorage);
+        state.State.Name = "expiring " + this.GetPrimaryKeyLong();
+        await state.WriteStateAsync();
+        var key = storage.GetStateKey(Bench.ExpiringState, this.GetGrainId());
+        var bucket = await storage.GetBucketAsync(CancellationToken.None);
+        var entry = await bucket.GetLastAsync(key) ?? throw new InvalidOperationException("state not found after write: " + key);
+        _deadline = entry.ExpiresAt ?? throw new InvalidOperationException("state has no TTL: " + key);
+        _registration = watcher.Register(Bench.ExpiringState, this.GetGrainId(), state.Etag, static (change, context) =>
+        {
+            if (change.Kind == GrainStateChangeKind.Expired)
+            {
+                ((IGrainContext)context!).Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, ExpiredReason));
+            }
+        }, GrainContext);
+        return _deadline.Value;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _registration?.Dispose();
+        if (reason.Description == ExpiredReason && _deadline is { } deadline)
+        {
+            ExpiryLog.Record(this.GetPrimaryKeyLong(), (DateTimeOffset.UtcNow - deadline).TotalMilliseconds);
+        }
+
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+}
+
+/// <summary>Deadline-to-deactivation latencies recorded by <see cref="ExpiringGrain"/> (one silo, so a static is enough).</summary>
+public static class ExpiryLog
+{
+    private static readonly ConcurrentDictionary<long, double> Latencies = new();
+
+    public static int Count => Latencies.Count;
+
+    public static void Record(long key, double milliseconds) => Latencies.TryAdd(key, milliseconds);
+
+    public static double[] Sorted() => [.. Latencies.Values.Order()];
+}
