@@ -127,4 +127,53 @@ public sealed class SiloRestartTests : IAsyncLifetime
             await StopClusterAsync(second, secondConnections);
         }
     }
+
+    [Fact]
+    public async Task A_reminder_registered_before_the_whole_cluster_stopped_ticks_again_in_a_new_cluster_through_the_NATS_table()
+    {
+        var serviceId = "restart-" + Guid.NewGuid().ToString("N");
+        var key = Guid.NewGuid().ToString("N");
+        var (first, firstConnections) = await StartClusterAsync(Server, serviceId);
+        try
+        {
+            var grain = first.Client.GetGrain<ITickingGrain>(key);
+            await grain.Start(TimeSpan.FromSeconds(1));
+            var deadline = DateTime.UtcNow + Patience;
+            while (await grain.Ticks() < 1 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.True(await grain.Ticks() >= 1, "the reminder did not tick in the first cluster");
+        }
+        finally
+        {
+            await StopClusterAsync(first, firstConnections);
+        }
+
+        var (second, secondConnections) = await StartClusterAsync(Server, serviceId);
+        try
+        {
+            var table = second.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
+            Assert.IsType<NatsReminderTable>(table);
+            var grain = second.Client.GetGrain<ITickingGrain>(key);
+            var row = Assert.Single((await table.ReadRows(grain.GetGrainId())).Reminders);
+            Assert.Equal(TickingGrain.ReminderName, row.ReminderName);
+
+            // Nobody calls Start in this cluster: the ticks come from the row the first cluster stored.
+            var deadline = DateTime.UtcNow + Patience;
+            while (await grain.Ticks() < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.True(await grain.Ticks() >= 2, "the stored reminder did not tick twice in the new cluster");
+            await grain.Stop();
+            Assert.Empty((await table.ReadRows(grain.GetGrainId())).Reminders);
+        }
+        finally
+        {
+            await StopClusterAsync(second, secondConnections);
+        }
+    }
 }
