@@ -39,12 +39,15 @@ public sealed class SiloRestartTests : IAsyncLifetime
     }
 
     /// <summary>A cluster configured like <see cref="SiloFixture"/>, with a given ServiceId, each silo on its own NATS connection.</summary>
-    internal static async Task<(InProcessTestCluster Cluster, List<NatsConnection> Connections)> StartClusterAsync(NatsServer server, string serviceId, short silos = 1)
+    internal static Task<(InProcessTestCluster Cluster, List<NatsConnection> Connections)> StartClusterAsync(NatsServer server, string serviceId, short silos = 1) =>
+        StartClusterAsync(() => server.ConnectAsync(), serviceId, silos);
+
+    internal static async Task<(InProcessTestCluster Cluster, List<NatsConnection> Connections)> StartClusterAsync(Func<Task<NatsConnection>> connect, string serviceId, short silos = 1, Action<NatsGrainStorageOptions>? storage = null, int replicas = 1)
     {
         var connections = new List<NatsConnection>();
         for (var i = 0; i < silos + 4; i++)
         {
-            connections.Add(await server.ConnectAsync());
+            connections.Add(await connect());
         }
 
         var next = 0;
@@ -59,12 +62,15 @@ public sealed class SiloRestartTests : IAsyncLifetime
                 o.Bucket = SiloFixture.StateBucket;
                 o.Storage = KeyValue.KvStorage.Memory;
                 o.StateTtls["short"] = TimeSpan.FromSeconds(1);
+                o.Replicas = replicas;
+                storage?.Invoke(o);
             });
             silo.AddNatsGrainStateWatcher(SiloFixture.StorageName);
             silo.UseNatsReminderService(o =>
             {
                 o.Bucket = SiloFixture.ReminderBucket;
                 o.Storage = KeyValue.KvStorage.Memory;
+                o.Replicas = replicas;
             });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         });
