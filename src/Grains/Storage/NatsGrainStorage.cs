@@ -135,6 +135,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
+        try
+        {
+            await ReadCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("ReadStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task ReadCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
@@ -179,6 +191,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     /// <inheritdoc />
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
+        try
+        {
+            await WriteCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("WriteStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task WriteCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
@@ -210,6 +234,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
 
     /// <inheritdoc />
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ClearCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw StorageFailure("ClearStateAsync", stateName, grainId, ex);
+        }
+    }
+
+    private async Task ClearCoreAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
@@ -341,6 +377,15 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
 
         throw Conflict(operation, stateName, grainId, eTag, null, null);
     }
+
+    private NatsGrainStorageException StorageFailure(string operation, string stateName, GrainId grainId, NatsException exception)
+    {
+        LogStorageFailure(_logger, exception, operation, Name, stateName, grainId.ToString());
+        return new NatsGrainStorageException($"{operation} failed: ServiceId={_options.ServiceId} ProviderName={Name} GrainType={stateName} GrainId={grainId}. {exception.GetType().FullName}: {exception.Message}");
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Operation} failed in grain storage {Provider}: state {StateName} grain {GrainId}")]
+    private static partial void LogStorageFailure(ILogger logger, Exception exception, string operation, string provider, string stateName, string grainId);
 
     private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? eTag, string? storedETag, Exception? inner)
     {

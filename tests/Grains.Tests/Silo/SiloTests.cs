@@ -84,6 +84,24 @@ public sealed class SiloTests(SiloFixture fixture) : IClassFixture<SiloFixture>
     }
 
     [Fact]
+    public async Task A_NATS_failure_reaches_the_caller_as_a_NatsGrainStorageException_naming_the_NATS_error()
+    {
+        var grain = NewNote();
+
+        // Over the server's max payload (1 MiB by default): NATS.Net refuses the publish. Orleans wraps what a
+        // provider throws (other than InconsistentStateException) in an OrleansException; ours survives the trip.
+        var outer = await Assert.ThrowsAsync<OrleansException>(() => grain.Write(new string('x', 2 * 1024 * 1024)));
+        var ex = Assert.IsType<NatsGrainStorageException>(outer.InnerException);
+        Assert.Contains("WriteStateAsync failed", ex.Message);
+        Assert.Contains("ProviderName=" + SiloFixture.StorageName, ex.Message);
+        Assert.Contains("NATS.", ex.Message);
+
+        // The storage and its connection still work.
+        var written = await grain.Write("small");
+        Assert.True(written.RecordExists);
+    }
+
+    [Fact]
     public async Task A_state_with_a_short_per_state_TTL_expires_and_reads_back_as_missing()
     {
         var grain = NewNote();
