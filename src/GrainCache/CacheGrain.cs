@@ -107,7 +107,16 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         _value = value;
         _expiration = expiration;
         _slidingDeadlineMs = expiration.SlidingMs > 0 ? Cap(nowMs + expiration.SlidingMs, expiration) : 0;
-        await PersistAsync(value, expiration, nowMs);
+        try
+        {
+            await PersistAsync(value, expiration, nowMs);
+        }
+        catch
+        {
+            // Not stored: drop the copy (KV is the truth) so no reader sees a value that is not there.
+            Invalidate();
+            throw;
+        }
     }
 
     public async Task Refresh()

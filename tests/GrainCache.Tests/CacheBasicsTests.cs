@@ -165,6 +165,21 @@ public sealed class CacheBasicsTests(CacheClusterFixture fixture)
         Assert.Equal("client"u8.ToArray(), await provider.GetRequiredService<IBufferDistributedCache>().GetAsync(key));
     }
 
+    [Fact]
+    public async Task A_value_NATS_refuses_fails_the_set_with_NatsGrainStorageException_and_is_not_served_from_memory()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, "small"u8.ToArray(), NoExpiry);
+
+        // Beyond the server's max payload (1 MiB by default).
+        var ex = await Assert.ThrowsAsync<NatsGrainStorageException>(() => cache.SetAsync(key, new byte[2 * 1024 * 1024], NoExpiry));
+        Assert.Contains("write failed", ex.Message);
+
+        // KV still holds the previous value, and that is what readers get.
+        Assert.Equal("small"u8.ToArray(), await cache.GetAsync(key));
+    }
+
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {
         public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;

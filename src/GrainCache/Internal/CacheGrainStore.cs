@@ -3,6 +3,8 @@ using System.Globalization;
 using CacheProvider.Connection;
 using CacheProvider.KeyValue;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using Orleans.Runtime;
@@ -16,12 +18,13 @@ namespace CacheProvider.Grains.Caching.Internal;
 /// per state name/type); the value is the caller's bytes, the exact deadlines travel in <c>Cache-Abs</c>/<c>Cache-Sld</c>.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Silo singleton; the bind gate holds no unmanaged resource.")]
-internal sealed class CacheGrainStore
+internal sealed partial class CacheGrainStore
 {
     public const string StateName = "cache";
 
     private readonly NatsGrainStorage _storage;
     private readonly KvContext _context;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _bind = new(1, 1);
     private KvBucket? _bucket;
     private long _storageReads;
@@ -33,6 +36,7 @@ internal sealed class CacheGrainStore
         _storage = services.GetRequiredKeyedService<NatsGrainStorage>(Options.StorageName);
         Watcher = services.GetRequiredKeyedService<GrainStateWatcher>(Options.StorageName);
         Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = (ILogger?)services.GetService<ILogger<CacheGrainStore>>() ?? NullLogger.Instance;
         _context = new KvContext(services.GetNatsConnection(_storage.Options.ConnectionServiceKey), new KvContextOptions { TimeProvider = Time });
     }
 
@@ -52,12 +56,31 @@ internal sealed class CacheGrainStore
 
     public async ValueTask<KvEntry?> ReadAsync(string key, CancellationToken cancellationToken)
     {
-        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _storageReads);
-        return await bucket.GetLastAsync(key, _storage.Options.ReadMode, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _storageReads);
+            return await bucket.GetLastAsync(key, _storage.Options.ReadMode, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("read", key, ex);
+        }
     }
 
     public async ValueTask<ulong> WriteAsync(string key, byte[] value, CacheEntryExpiration expiration, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteCoreAsync(key, value, expiration, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("write", key, ex);
+        }
+    }
+
+    private async ValueTask<ulong> WriteCoreAsync(string key, byte[] value, CacheEntryExpiration expiration, TimeSpan? ttl, CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         NatsHeaders? headers = null;
@@ -81,9 +104,26 @@ internal sealed class CacheGrainStore
 
     public async ValueTask<ulong> RemoveAsync(string key, CancellationToken cancellationToken)
     {
-        var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _storageWrites);
-        return await bucket.PurgeAsync(key, _storage.Options.DeleteTombstoneTtl, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _storageWrites);
+            return await bucket.PurgeAsync(key, _storage.Options.DeleteTombstoneTtl, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("remove", key, ex);
+        }
+    }
+
+    /// <summary>
+    /// A NATS failure as an exception Orleans can send to the caller (NATS.Net's types have no codec: the caller would
+    /// get CodecNotFoundException); the original is logged.
+    /// </summary>
+    private NatsGrainStorageException Failure(string operation, string key, NatsException exception)
+    {
+        LogFailure(_logger, exception, operation, key, _storage.Name);
+        return new NatsGrainStorageException($"Cache entry {operation} failed: ProviderName={_storage.Name} Key={key}. {exception.GetType().FullName}: {exception.Message}");
     }
 
     public static CacheEntryExpiration ExpirationOf(KvEntry entry)
@@ -129,4 +169,7 @@ internal sealed class CacheGrainStore
             _bind.Release();
         }
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Cache entry {Operation} failed for {Key} in storage {Storage}")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string operation, string key, string storage);
 }
