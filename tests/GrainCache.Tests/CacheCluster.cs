@@ -40,9 +40,9 @@ public sealed class CacheCluster : IAsyncDisposable
 
     internal CacheGrainStore Store => SiloServices.GetRequiredService<CacheGrainStore>();
 
-    public static async Task<CacheCluster> StartAsync(INatsConnection connection)
+    public static async Task<CacheCluster> StartAsync(INatsConnection connection, int silos = 1)
     {
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(connection);

@@ -71,4 +71,36 @@ public sealed class CacheConcurrencyTests(CacheClusterFixture fixture)
         var value = await cache.GetOrCreateAsync(key, _ => Task.FromResult("second"u8.ToArray()));
         Assert.Equal("second"u8.ToArray(), value);
     }
+
+    [Fact]
+    public async Task GetOrCreate_runs_the_factory_once_for_callers_on_two_silos_and_a_client()
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection, silos: 2);
+        var caches = cluster.Cluster.Silos.Select(s => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IDistributedCache>(s.ServiceProvider))
+            .Cast<OrleansDistributedCache>()
+            .Append(cluster.ClientCache)
+            .ToArray();
+        Assert.Equal(3, caches.Length);
+        var key = NewKey();
+        var calls = 0;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task<byte[]> Factory(CancellationToken _)
+        {
+            Interlocked.Increment(ref calls);
+            started.TrySetResult();
+            await release.Task;
+            return "cluster-wide"u8.ToArray();
+        }
+
+        var callers = Enumerable.Range(0, 48).Select(i => Task.Run(() => caches[i % caches.Length].GetOrCreateAsync(key, Factory))).ToArray();
+        await started.Task.WaitAsync(Eventually.Patience);
+        release.SetResult();
+        var results = await Task.WhenAll(callers);
+
+        Assert.Equal(1, calls);
+        Assert.All(results, r => Assert.Equal("cluster-wide"u8.ToArray(), r));
+    }
 }
