@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.Distributed;
+using Orleans;
 
 namespace CacheProvider.Grains.Caching.Tests;
 
@@ -43,5 +44,45 @@ public sealed class CacheRestartTests(CacheClusterFixture fixture)
         Assert.NotNull(entry);
         Assert.NotNull(entry.ExpiresAt);
         Assert.InRange(entry.ExpiresAt.Value, liveDeadline.AddSeconds(-2), liveDeadline.AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task When_the_silo_holding_an_entry_stops_the_entry_reactivates_on_another_silo_from_KV()
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection, silos: 2);
+        var cache = cluster.ClientCache;
+        var key = "s-" + Guid.NewGuid().ToString("N");
+        await cache.SetAsync(key, "kept"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(5) });
+
+        // Put the activation on the secondary silo, then stop that silo (its memory is gone).
+        var grain = cluster.Client.GetGrain<ICacheGrain>(key);
+        var secondary = cluster.Cluster.Silos[1];
+        await cluster.Cluster.MigrateAsync(grain, secondary.SiloAddress).WaitAsync(Eventually.Patience);
+        Assert.True(await Eventually.HoldsAsync(async () => await HostOfAsync(cluster, key) == secondary.SiloAddress), "the activation did not move to the secondary silo");
+        Assert.Equal("kept"u8.ToArray(), await cache.GetAsync(key));
+        await cluster.Cluster.StopSiloAsync(secondary).WaitAsync(Eventually.Patience);
+
+        var primaryReads = cluster.Store.StorageReads;
+        Assert.True(await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                return (await cache.GetAsync(key).WaitAsync(TimeSpan.FromSeconds(10))) is { } v && v.AsSpan().SequenceEqual("kept"u8);
+            }
+            catch (Exception ex) when (ex is Orleans.Runtime.SiloUnavailableException or TimeoutException)
+            {
+                return false; // the directory still points at the stopped silo
+            }
+        }), "the entry did not come back on the surviving silo");
+        Assert.True(cluster.Store.StorageReads > primaryReads, "the surviving silo served the entry without reading KV");
+        Assert.Equal(cluster.Cluster.Silos[0].SiloAddress, await HostOfAsync(cluster, key));
+    }
+
+    private static async Task<Orleans.Runtime.SiloAddress?> HostOfAsync(CacheCluster cluster, string key)
+    {
+        var id = cluster.Client.GetGrain<ICacheGrain>(key).GetGrainId();
+        var stats = await cluster.Client.GetGrain<Orleans.Runtime.IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.FirstOrDefault(s => s.GrainId == id)?.SiloAddress;
     }
 }
