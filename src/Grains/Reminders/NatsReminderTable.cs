@@ -54,7 +54,17 @@ public sealed partial class NatsReminderTable : IReminderTable
     public long RowsTouched => Interlocked.Read(ref _rowsTouched);
 
     /// <inheritdoc />
-    public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await GetBucketAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("StartAsync", ex);
+        }
+    }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
@@ -98,6 +108,18 @@ public sealed partial class NatsReminderTable : IReminderTable
     /// <summary>Every reminder of a grain: one filter on the grain's own key prefix.</summary>
     public async Task<ReminderTableData> ReadRowsAsync(GrainId grainId, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ReadRowsCoreAsync(grainId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRows", ex);
+        }
+    }
+
+    private async Task<ReminderTableData> ReadRowsCoreAsync(GrainId grainId, CancellationToken cancellationToken)
+    {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filter = AppendGrainPrefix(new StringBuilder(_prefix, 128), grainId).Append('*').ToString();
         var entries = new List<KvSnapshotEntry>();
@@ -120,6 +142,18 @@ public sealed partial class NatsReminderTable : IReminderTable
     /// <summary>Rows in the ring range (begin, end] (wrapping when begin &gt;= end; (x, x) = all).</summary>
     public async Task<ReminderTableData> ReadRowsAsync(uint begin, uint end, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ReadRowsCoreAsync(begin, end, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRows", ex);
+        }
+    }
+
+    private async Task<ReminderTableData> ReadRowsCoreAsync(uint begin, uint end, CancellationToken cancellationToken)
+    {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var filters = HashRangeFilter.Build(_prefix, begin, end, _options.HashPrefixDepth, _options.MaxFilterSubjects);
         var entries = new List<KvSnapshotEntry>();
@@ -141,6 +175,18 @@ public sealed partial class NatsReminderTable : IReminderTable
     /// <summary>One reminder, or null.</summary>
     public async Task<ReminderEntry?> ReadRowAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ReadRowCoreAsync(grainId, reminderName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("ReadRow", ex);
+        }
+    }
+
+    private async Task<ReminderEntry?> ReadRowCoreAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken)
+    {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var entry = await bucket.GetAsync(RowKey(grainId, reminderName), KvReadMode.Direct, cancellationToken).ConfigureAwait(false);
         return entry is null ? null : ToEntry(new KvSnapshotEntry(entry.Key, entry.Value, entry.Revision));
@@ -148,6 +194,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Inserts or replaces unconditionally; returns (and sets on <paramref name="entry"/>) the new ETag.</summary>
     public async Task<string?> UpsertRowAsync(ReminderEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpsertRowCoreAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("UpsertRow", ex);
+        }
+    }
+
+    private async Task<string?> UpsertRowCoreAsync(ReminderEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(entry.ReminderName);
@@ -170,6 +228,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Removes the row if it exists at <paramref name="eTag"/>; false otherwise (never throws for that).</summary>
     public async Task<bool> RemoveRowAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RemoveRowCoreAsync(grainId, reminderName, eTag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("RemoveRow", ex);
+        }
+    }
+
+    private async Task<bool> RemoveRowCoreAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
     {
         if (reminderName is null || !ulong.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) || revision == 0)
         {
@@ -199,6 +269,18 @@ public sealed partial class NatsReminderTable : IReminderTable
 
     /// <summary>Deletes every row of this service (stream purge by subject: no tombstones left).</summary>
     public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ClearCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException ex)
+        {
+            throw Failure("TestOnlyClearTable", ex);
+        }
+    }
+
+    private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var removed = await bucket.PurgeKeysAsync(_prefix + ">", cancellationToken).ConfigureAwait(false);
@@ -239,7 +321,16 @@ public sealed partial class NatsReminderTable : IReminderTable
         };
     }
 
+    private NatsReminderTableException Failure(string operation, NatsException exception)
+    {
+        LogFailure(_logger, exception, operation, _options.ServiceId);
+        return new NatsReminderTableException($"Reminder table {operation} failed: ServiceId={_options.ServiceId} Bucket={_options.Bucket}. {exception.GetType().FullName}: {exception.Message}");
+    }
+
     private ValueTask<KvBucket> GetBucketAsync(CancellationToken cancellationToken) => _bucket.GetAsync(cancellationToken);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Reminder table {Operation} failed (service {ServiceId})")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string operation, string serviceId);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Reminder table of service {ServiceId} cleared ({Removed} messages)")]
     private static partial void LogCleared(ILogger logger, string serviceId, ulong removed);

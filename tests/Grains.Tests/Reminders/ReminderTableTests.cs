@@ -23,10 +23,10 @@ public sealed class ReminderTableTests(ITestOutputHelper output)
         };
     }
 
-    private async Task<(GrainsTestHost, NatsReminderTable)> StartAsync()
+    private async Task<(GrainsTestHost, NatsReminderTable)> StartAsync(Action<NatsReminderTableOptions>? configure = null)
     {
         var host = await GrainsTestHost.StartAsync(output);
-        var table = host.CreateReminderTable();
+        var table = host.CreateReminderTable(configure);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await table.StartAsync(cts.Token);
         return (host, table);
@@ -110,6 +110,21 @@ public sealed class ReminderTableTests(ITestOutputHelper output)
 
         await table.TestOnlyClearTable();
         Assert.Empty((await table.ReadRows(0, 0)).Reminders);
+    }
+
+    [Fact]
+    public async Task With_its_bucket_deleted_calls_fail_with_a_NatsReminderTableException_naming_the_operation_and_the_NATS_error()
+    {
+        var (host, table) = await StartAsync(o => o.Bucket = "reminders-to-delete");
+        await using var _ = host;
+        var reminder = CreateReminder(NewGrainId(), "r");
+        await table.UpsertRow(reminder);
+        Assert.True(await new CacheProvider.KeyValue.KvContext(host.Connection).DeleteBucketAsync("reminders-to-delete"));
+
+        var ex = await Assert.ThrowsAsync<NatsReminderTableException>(() => table.UpsertRow(reminder, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("UpsertRow failed", ex.Message);
+        Assert.Contains("NATS.", ex.Message);
+        Assert.Null(ex.InnerException);
     }
 
     [Fact]
