@@ -50,7 +50,19 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         {
             // Registered before the read: a change racing the read is held until the read's revision is known.
             _registration = _store.Watcher.Register(_key, 0, static (change, state) => ((CacheGrain)state!).Post(change), this);
-            var entry = await _store.ReadAsync(_key, cancellationToken);
+            KvEntry? entry;
+            try
+            {
+                entry = await _store.ReadAsync(_key, cancellationToken);
+            }
+            catch
+            {
+                // The activation fails (OnDeactivateAsync does not run): unregister here.
+                _registration.Dispose();
+                _registration = null;
+                throw;
+            }
+
             var nowMs = NowMs();
             if (entry is not null)
             {
@@ -116,6 +128,13 @@ internal sealed class CacheGrain : Grain, ICacheGrain
             // Not stored: drop the copy (KV is the truth) so no reader sees a value that is not there.
             Invalidate();
             throw;
+        }
+
+        if (_lease is not null && _leaseEnded is { } waiting)
+        {
+            // A value arrived while a GetOrCreate factory runs: its waiters take this one (the holder's still lands later).
+            _leaseEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiting.TrySetResult();
         }
     }
 

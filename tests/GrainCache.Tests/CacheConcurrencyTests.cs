@@ -51,6 +51,39 @@ public sealed class CacheConcurrencyTests(CacheClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_set_while_a_factory_runs_releases_the_waiting_callers_with_the_set_value()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+
+        async Task<byte[]> Slow(CancellationToken _)
+        {
+            Interlocked.Increment(ref calls);
+            started.TrySetResult();
+            await release.Task;
+            return "factory"u8.ToArray();
+        }
+
+        var holder = cache.GetOrCreateAsync(key, Slow);
+        await started.Task.WaitAsync(Eventually.Patience);
+        var waiters = Enumerable.Range(0, 4).Select(_ => cache.GetOrCreateAsync(key, Slow)).ToArray();
+        await cache.SetAsync(key, "direct"u8.ToArray(), new DistributedCacheEntryOptions());
+
+        // The factory is still blocked: the waiters finish on the set value.
+        var waited = await Task.WhenAll(waiters).WaitAsync(Eventually.Patience);
+        Assert.All(waited, v => Assert.Equal("direct"u8.ToArray(), v));
+        Assert.False(holder.IsCompleted);
+
+        release.SetResult();
+        Assert.Equal("factory"u8.ToArray(), await holder);
+        Assert.Equal(1, calls);
+        Assert.Equal("factory"u8.ToArray(), await cache.GetAsync(key));
+    }
+
+    [Fact]
     public async Task GetOrCreate_returns_the_cached_value_without_running_the_factory()
     {
         var cache = Cluster.ClientCache;

@@ -58,7 +58,12 @@ public sealed class CacheRestartTests(CacheClusterFixture fixture)
         // Put the activation on the secondary silo, then stop that silo (its memory is gone).
         var grain = cluster.Client.GetGrain<ICacheGrain>(key);
         var secondary = cluster.Cluster.Silos[1];
-        await cluster.Cluster.MigrateAsync(grain, secondary.SiloAddress).WaitAsync(Eventually.Patience);
+        if (await HostOfAsync(cluster, key) != secondary.SiloAddress)
+        {
+            // (Migrating to the silo it is already on never completes.)
+            await cluster.Cluster.MigrateAsync(grain, secondary.SiloAddress).WaitAsync(Eventually.Patience);
+        }
+
         Assert.True(await Eventually.HoldsAsync(async () => await HostOfAsync(cluster, key) == secondary.SiloAddress), "the activation did not move to the secondary silo");
         Assert.Equal("kept"u8.ToArray(), await cache.GetAsync(key));
         await cluster.Cluster.StopSiloAsync(secondary).WaitAsync(Eventually.Patience);
