@@ -1,0 +1,66 @@
+using Orleans;
+using Orleans.Concurrency;
+
+namespace CacheProvider.Grains.Caching;
+
+/// <summary>When an entry expires: an absolute deadline and/or a sliding window (0 = none), fixed by the client at write time.</summary>
+/// <param name="AbsoluteUnixMs">Absolute deadline, unix milliseconds; 0 = none.</param>
+/// <param name="SlidingMs">Sliding window in milliseconds; 0 = none.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("CacheProvider.Grains.Caching.CacheEntryExpiration")]
+public readonly record struct CacheEntryExpiration([property: Id(0)] long AbsoluteUnixMs, [property: Id(1)] long SlidingMs);
+
+/// <summary>What <see cref="ICacheGrain.GetOrLease"/> answered.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("CacheProvider.Grains.Caching.CacheLookup")]
+public sealed record CacheLookup
+{
+    /// <summary>The value, when the entry exists.</summary>
+    [Id(0)]
+    public byte[]? Value { get; init; }
+
+    /// <summary>Set when the entry is missing and the caller must create it (then <see cref="ICacheGrain.CompleteLease"/> or <see cref="ICacheGrain.AbandonLease"/>).</summary>
+    [Id(1)]
+    public Guid? Lease { get; init; }
+}
+
+/// <summary>
+/// One cache entry (grain key = cache key). Holds the value in memory, persists it in NATS KV with the entry's expiration
+/// as the per-key TTL, and deactivates when the entry expires, is removed or is written elsewhere.
+/// </summary>
+[Alias("CacheProvider.Grains.Caching.ICacheGrain")]
+public interface ICacheGrain : IGrainWithStringKey
+{
+    /// <summary>The value (renewing a sliding entry when due), or null.</summary>
+    [Alias("Get")]
+    Task<byte[]?> Get();
+
+    /// <summary>Stores a value (replacing any).</summary>
+    [Alias("Set")]
+    Task Set([Immutable] byte[] value, CacheEntryExpiration expiration);
+
+    /// <summary>Renews a sliding entry when due; no-op for missing or non-sliding entries.</summary>
+    [Alias("Refresh")]
+    Task Refresh();
+
+    /// <summary>Removes the entry (and deactivates).</summary>
+    [Alias("Remove")]
+    Task Remove();
+
+    /// <summary>
+    /// The value, or, when missing, a lease to create it. One lease per key at a time: other callers wait (up to
+    /// <paramref name="leaseWait"/> per round) until the holder completes or abandons it, then get the value (or the lease).
+    /// </summary>
+    [Alias("GetOrLease")]
+    Task<CacheLookup> GetOrLease(TimeSpan leaseWait);
+
+    /// <summary>Stores the value made under <paramref name="lease"/> and wakes the waiters.</summary>
+    [Alias("CompleteLease")]
+    Task CompleteLease(Guid lease, [Immutable] byte[] value, CacheEntryExpiration expiration);
+
+    /// <summary>Gives the lease up (the factory failed): one waiter gets it next.</summary>
+    [Alias("AbandonLease")]
+    Task AbandonLease(Guid lease);
+}

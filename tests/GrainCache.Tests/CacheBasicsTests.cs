@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Text;
+using CacheProvider.KeyValue;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CacheProvider.Grains.Caching.Tests;
+
+/// <summary>IDistributedCache / IBufferDistributedCache behaviour of the grain-served cache.</summary>
+[Collection(CacheClusterCollection.Name)]
+public sealed class CacheBasicsTests(CacheClusterFixture fixture)
+{
+    private static readonly DistributedCacheEntryOptions NoExpiry = new();
+
+    private CacheCluster Cluster => fixture.Cluster;
+
+    private static string NewKey() => "k-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task Set_then_get_returns_the_bytes_and_a_missing_key_reads_as_null()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        Assert.Null(await cache.GetAsync(key));
+
+        await cache.SetAsync(key, "hello"u8.ToArray(), NoExpiry);
+        Assert.Equal("hello"u8.ToArray(), await cache.GetAsync(key));
+        Assert.Equal("hello"u8.ToArray(), cache.Get(key));
+    }
+
+    [Fact]
+    public async Task The_entry_is_stored_in_the_cache_grain_storage_bucket_as_the_callers_bytes()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, [1, 2, 3], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) });
+
+        var bucket = await Cluster.BucketAsync();
+        var entry = await bucket.GetAsync(Cluster.KvKeyOf(key));
+        Assert.NotNull(entry);
+        Assert.Equal(new byte[] { 1, 2, 3 }, entry.Value.ToArray());
+        Assert.NotNull(entry.Ttl);
+        Assert.InRange(entry.Ttl.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Set_replaces_the_value_and_remove_deletes_it_from_memory_and_KV()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, "one"u8.ToArray(), NoExpiry);
+        await cache.SetAsync(key, "two"u8.ToArray(), NoExpiry);
+        Assert.Equal("two"u8.ToArray(), await cache.GetAsync(key));
+
+        await cache.RemoveAsync(key);
+        Assert.Null(await cache.GetAsync(key));
+        var bucket = await Cluster.BucketAsync();
+        Assert.Null(await bucket.GetAsync(Cluster.KvKeyOf(key)));
+
+        // Removing a missing key is harmless.
+        await cache.RemoveAsync(key);
+        Assert.Null(await cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task Buffer_API_reads_into_a_writer_and_writes_a_multi_segment_sequence()
+    {
+        IBufferDistributedCache cache = Cluster.ClientCache;
+        var key = NewKey();
+        var writer = new ArrayBufferWriter<byte>();
+        Assert.False(await cache.TryGetAsync(key, writer));
+        Assert.Equal(0, writer.WrittenCount);
+
+        var first = new Segment("abc"u8.ToArray());
+        var last = first.Append("def"u8.ToArray());
+        await cache.SetAsync(key, new ReadOnlySequence<byte>(first, 0, last, 3), NoExpiry);
+
+        Assert.True(await cache.TryGetAsync(key, writer));
+        Assert.Equal("abcdef", Encoding.UTF8.GetString(writer.WrittenSpan));
+        Assert.True(cache.TryGet(key, writer));
+        Assert.Equal("abcdefabcdef", Encoding.UTF8.GetString(writer.WrittenSpan));
+    }
+
+    [Fact]
+    public async Task A_value_written_elsewhere_in_KV_replaces_the_grains_copy()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, "mine"u8.ToArray(), NoExpiry);
+        Assert.Equal("mine"u8.ToArray(), await cache.GetAsync(key));
+
+        // Another writer (e.g. an operator tool or another cluster on the bucket) overwrites the KV entry.
+        var bucket = await Cluster.BucketAsync();
+        await bucket.PutAsync(Cluster.KvKeyOf(key), "theirs"u8.ToArray());
+
+        Assert.True(await Eventually.HoldsAsync(async () => (await cache.GetAsync(key)) is { } v && v.AsSpan().SequenceEqual("theirs"u8)));
+    }
+
+    [Fact]
+    public async Task A_key_removed_elsewhere_in_KV_reads_as_missing()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, "here"u8.ToArray(), NoExpiry);
+        Assert.NotNull(await cache.GetAsync(key));
+
+        var bucket = await Cluster.BucketAsync();
+        await bucket.DeleteAsync(Cluster.KvKeyOf(key));
+
+        Assert.True(await Eventually.HoldsAsync(async () => await cache.GetAsync(key) is null));
+    }
+
+    [Fact]
+    public async Task Refresh_of_a_missing_or_non_sliding_key_changes_nothing()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.RefreshAsync(key);
+        Assert.Null(await cache.GetAsync(key));
+
+        await cache.SetAsync(key, "x"u8.ToArray(), NoExpiry);
+        var writes = Cluster.Store.StorageWrites;
+        await cache.RefreshAsync(key);
+        cache.Refresh(key);
+        Assert.Equal(writes, Cluster.Store.StorageWrites);
+        Assert.Equal("x"u8.ToArray(), await cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task Invalid_expirations_and_null_arguments_are_refused_before_any_grain_call()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cache.SetAsync(key, [1], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddSeconds(-1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.Zero });
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.GetAsync(null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.SetAsync(key, null!, NoExpiry));
+        Assert.Null(await cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task The_co_hosted_silo_resolves_the_same_cache_as_IDistributedCache_and_IBufferDistributedCache()
+    {
+        var services = Cluster.SiloServices;
+        var cache = services.GetRequiredService<IDistributedCache>();
+        Assert.IsType<OrleansDistributedCache>(cache);
+        Assert.Same(cache, services.GetRequiredService<IBufferDistributedCache>());
+
+        var key = NewKey();
+        await cache.SetAsync(key, "co-hosted"u8.ToArray(), NoExpiry);
+        Assert.Equal("co-hosted"u8.ToArray(), await Cluster.ClientCache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task A_client_app_registers_the_cache_on_its_cluster_client()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<Orleans.IGrainFactory>(Cluster.Client);
+        Orleans.Hosting.NatsCacheGrainsExtensions.AddOrleansNatsDistributedCache(services, o => o.LeaseWait = TimeSpan.FromSeconds(5));
+        await using var provider = services.BuildServiceProvider();
+        var cache = provider.GetRequiredService<IDistributedCache>();
+
+        var key = NewKey();
+        await cache.SetAsync(key, "client"u8.ToArray(), NoExpiry);
+        Assert.Equal("client"u8.ToArray(), await provider.GetRequiredService<IBufferDistributedCache>().GetAsync(key));
+    }
+
+    [Fact]
+    public async Task A_value_NATS_refuses_fails_the_set_with_NatsGrainStorageException_and_is_not_served_from_memory()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        await cache.SetAsync(key, "small"u8.ToArray(), NoExpiry);
+
+        // Beyond the server's max payload (1 MiB by default).
+        var ex = await Assert.ThrowsAsync<NatsGrainStorageException>(() => cache.SetAsync(key, new byte[2 * 1024 * 1024], NoExpiry));
+        Assert.Contains("write failed", ex.Message);
+
+        // KV still holds the previous value, and that is what readers get.
+        Assert.Equal("small"u8.ToArray(), await cache.GetAsync(key));
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace CacheProvider.Grains.Caching.Tests;
+
+/// <summary>Absolute, relative and sliding expiry; expired entries deactivate their grains.</summary>
+[Collection(CacheClusterCollection.Name)]
+public sealed class CacheExpiryTests(CacheClusterFixture fixture)
+{
+    private CacheCluster Cluster => fixture.Cluster;
+
+    private static string NewKey() => "e-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task An_entry_with_an_absolute_expiration_reads_as_missing_after_it_and_leaves_KV()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(2);
+        await cache.SetAsync(key, "abs"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpiration = deadline });
+        Assert.Equal("abs"u8.ToArray(), await cache.GetAsync(key));
+
+        Assert.True(await Eventually.HoldsAsync(async () => await cache.GetAsync(key) is null));
+        Assert.True(DateTimeOffset.UtcNow >= deadline, "read as missing before its absolute expiration");
+        var bucket = await Cluster.BucketAsync();
+        Assert.True(await Eventually.HoldsAsync(async () => await bucket.GetAsync(Cluster.KvKeyOf(key)) is null));
+    }
+
+    [Fact]
+    public async Task An_entry_with_a_relative_expiration_reads_as_missing_after_it()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var earliest = DateTimeOffset.UtcNow.AddSeconds(2);
+        await cache.SetAsync(key, "rel"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(2) });
+        Assert.Equal("rel"u8.ToArray(), await cache.GetAsync(key));
+
+        Assert.True(await Eventually.HoldsAsync(async () => await cache.GetAsync(key) is null));
+        Assert.True(DateTimeOffset.UtcNow >= earliest, "read as missing before its relative expiration");
+    }
+
+    [Fact]
+    public async Task A_sliding_entry_lives_while_read_renewing_only_once_per_fraction_of_its_window_then_expires()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var window = TimeSpan.FromSeconds(3);
+        await cache.SetAsync(key, "slide"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = window });
+
+        // Read for more than two windows: every read finds it, and most reads do not rewrite it.
+        var writesBefore = Cluster.Store.StorageWrites;
+        var reads = 0;
+        var until = DateTime.UtcNow + window * 2.5;
+        while (DateTime.UtcNow < until)
+        {
+            Assert.Equal("slide"u8.ToArray(), await cache.GetAsync(key));
+            reads++;
+            await Task.Delay(100);
+        }
+
+        var renewals = Cluster.Store.StorageWrites - writesBefore;
+        Assert.True(renewals >= 1, "a sliding entry read past its window was never renewed");
+        Assert.True(renewals * 2 < reads, $"{renewals} renewals for {reads} reads");
+
+        // Unread (a read would slide it again, so watch KV instead), it expires: the key leaves KV and the grain.
+        var lastRead = DateTimeOffset.UtcNow;
+        var bucket = await Cluster.BucketAsync();
+        var kvKey = Cluster.KvKeyOf(key);
+        Assert.True(await Eventually.HoldsAsync(async () => await bucket.GetAsync(kvKey) is null), "the sliding entry stayed in KV after reads stopped");
+        Assert.True(DateTimeOffset.UtcNow - lastRead >= window, "expired less than a window after the last read");
+        Assert.True(await Eventually.HoldsAsync(async () => await Cluster.LiveActivationsAsync([key]) == 0), "the expired sliding entry's grain stayed activated");
+        Assert.Null(await cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task Refresh_keeps_a_sliding_entry_alive_like_a_read()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var window = TimeSpan.FromSeconds(2);
+        await cache.SetAsync(key, "r"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = window });
+        var until = DateTime.UtcNow + window * 2.5;
+        while (DateTime.UtcNow < until)
+        {
+            await cache.RefreshAsync(key);
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("r"u8.ToArray(), await cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task A_sliding_entry_never_outlives_its_absolute_cap()
+    {
+        var cache = Cluster.ClientCache;
+        var key = NewKey();
+        var cap = DateTimeOffset.UtcNow.AddSeconds(3);
+        await cache.SetAsync(key, "c"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromSeconds(2), AbsoluteExpiration = cap });
+
+        // Keep reading: it stays until the cap, then reads as missing although it was read all along.
+        Assert.True(await Eventually.HoldsAsync(async () => await cache.GetAsync(key) is null));
+        Assert.True(DateTimeOffset.UtcNow >= cap, "read as missing before its absolute cap");
+    }
+
+    [Fact]
+    public async Task A_batch_of_entries_with_a_2_s_TTL_deactivates_its_grains_when_they_expire()
+    {
+        var cache = Cluster.ClientCache;
+        var keys = Enumerable.Range(0, 8).Select(_ => NewKey()).ToArray();
+        foreach (var key in keys)
+        {
+            await cache.SetAsync(key, "batch"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(2) });
+        }
+
+        Assert.Equal(keys.Length, await Cluster.LiveActivationsAsync(keys));
+
+        // No reads from here on (a read would activate a grain again): the server's expiry markers deactivate them.
+        Assert.True(await Eventually.HoldsAsync(async () => await Cluster.LiveActivationsAsync(keys) == 0), "cache grains stayed activated after their entries expired");
+        foreach (var key in keys)
+        {
+            Assert.Null(await cache.GetAsync(key));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Caching.Distributed;
+using Orleans;
+
+namespace CacheProvider.Grains.Caching.Tests;
+
+/// <summary>Entries outlive the cluster in KV: a new cluster re-activates them with their remaining TTL.</summary>
+[Collection(CacheClusterCollection.Name)]
+public sealed class CacheRestartTests(CacheClusterFixture fixture)
+{
+    [Fact]
+    public async Task After_a_cluster_restart_a_live_entry_comes_back_and_an_expired_one_never_does()
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        var live = "r-" + Guid.NewGuid().ToString("N");
+        var brief = "r-" + Guid.NewGuid().ToString("N");
+        DateTimeOffset briefDeadline;
+        DateTimeOffset liveDeadline;
+
+        await using (var first = await CacheCluster.StartAsync(connection))
+        {
+            var cache = first.ClientCache;
+            liveDeadline = DateTimeOffset.UtcNow.AddMinutes(5);
+            await cache.SetAsync(live, "survives"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpiration = liveDeadline });
+            briefDeadline = DateTimeOffset.UtcNow.AddSeconds(2);
+            await cache.SetAsync(brief, "brief"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpiration = briefDeadline });
+            Assert.Equal("brief"u8.ToArray(), await cache.GetAsync(brief));
+        }
+
+        // The brief entry's deadline passes while no silo runs.
+        while (DateTimeOffset.UtcNow < briefDeadline.AddSeconds(1))
+        {
+            await Task.Delay(200);
+        }
+
+        await using var second = await CacheCluster.StartAsync(connection);
+        var readsBefore = second.Store.StorageReads;
+        Assert.Equal("survives"u8.ToArray(), await second.ClientCache.GetAsync(live));
+        Assert.Null(await second.ClientCache.GetAsync(brief));
+        Assert.Equal(2, second.Store.StorageReads - readsBefore);
+
+        // The re-activated entry kept its remaining TTL (not a fresh one).
+        var bucket = await second.BucketAsync();
+        var entry = await bucket.GetAsync(second.KvKeyOf(live));
+        Assert.NotNull(entry);
+        Assert.NotNull(entry.ExpiresAt);
+        Assert.InRange(entry.ExpiresAt.Value, liveDeadline.AddSeconds(-2), liveDeadline.AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task When_the_silo_holding_an_entry_stops_the_entry_reactivates_on_another_silo_from_KV()
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection, silos: 2);
+        var cache = cluster.ClientCache;
+        var key = "s-" + Guid.NewGuid().ToString("N");
+        await cache.SetAsync(key, "kept"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(5) });
+
+        // Put the activation on the secondary silo, then stop that silo (its memory is gone).
+        var grain = cluster.Client.GetGrain<ICacheGrain>(key);
+        var secondary = cluster.Cluster.Silos[1];
+        if (await HostOfAsync(cluster, key) != secondary.SiloAddress)
+        {
+            // (Migrating to the silo it is already on never completes.)
+            await cluster.Cluster.MigrateAsync(grain, secondary.SiloAddress).WaitAsync(Eventually.Patience);
+        }
+
+        Assert.True(await Eventually.HoldsAsync(async () => await HostOfAsync(cluster, key) == secondary.SiloAddress), "the activation did not move to the secondary silo");
+        Assert.Equal("kept"u8.ToArray(), await cache.GetAsync(key));
+        await cluster.Cluster.StopSiloAsync(secondary).WaitAsync(Eventually.Patience);
+
+        var primaryReads = cluster.Store.StorageReads;
+        Assert.True(await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                return (await cache.GetAsync(key).WaitAsync(TimeSpan.FromSeconds(10))) is { } v && v.AsSpan().SequenceEqual("kept"u8);
+            }
+            catch (Exception ex) when (ex is Orleans.Runtime.SiloUnavailableException or TimeoutException)
+            {
+                return false; // the directory still points at the stopped silo
+            }
+        }), "the entry did not come back on the surviving silo");
+        Assert.True(cluster.Store.StorageReads > primaryReads, "the surviving silo served the entry without reading KV");
+        Assert.Equal(cluster.Cluster.Silos[0].SiloAddress, await HostOfAsync(cluster, key));
+    }
+
+    private static async Task<Orleans.Runtime.SiloAddress?> HostOfAsync(CacheCluster cluster, string key)
+    {
+        var id = cluster.Client.GetGrain<ICacheGrain>(key).GetGrainId();
+        var stats = await cluster.Client.GetGrain<Orleans.Runtime.IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.FirstOrDefault(s => s.GrainId == id)?.SiloAddress;
+    }
+}
