@@ -156,6 +156,8 @@ public sealed partial class KvBucket
     private async ValueTask<TResult> ReadRetryingAsync<TReader, TResult>(string key, TReader reader, KvReadMode mode, CancellationToken cancellationToken)
         where TReader : IKvEntryReader<TResult>
     {
+        // JetStreamRetry.ReadAsync's rules, inlined: its delegate would cost a closure on every read.
+        var budget = _js.Options.ReadRetryBudget;
         var start = TimeProvider.System.GetTimestamp();
         var backoff = JetStreamRetry.FirstBackoff;
         while (true)
@@ -165,11 +167,12 @@ public sealed partial class KvBucket
                 return await ReadOnceAsync<TReader, TResult>(key, reader, mode, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when ((JetStreamRetry.IsNotDelivered(ex) || JetStreamRetry.IsNoReply(ex)) &&
-                                       TimeProvider.System.GetElapsedTime(start) + backoff < _js.Options.ReadRetryBudget)
+                                       TimeProvider.System.GetElapsedTime(start) < budget)
             {
             }
 
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            var remaining = budget - TimeProvider.System.GetElapsedTime(start);
+            await Task.Delay(remaining <= TimeSpan.Zero ? TimeSpan.Zero : backoff < remaining ? backoff : remaining, cancellationToken).ConfigureAwait(false);
             backoff = JetStreamRetry.Next(backoff);
         }
     }
