@@ -13,7 +13,7 @@ internal sealed class CacheHarness : IAsyncDisposable
 
     public NatsServer Server { get; }
 
-    public static async Task<CacheHarness> StartAsync(ITestOutputHelper output) => new(await NatsServer.StartAsync(output));
+    public static async Task<CacheHarness> StartAsync(ITestOutputHelper? output) => new(await NatsServer.StartAsync(output));
 
     /// <summary>A new NATS.Net connection (short reconnect waits) owned by the harness; it connects on first use.</summary>
     public NatsConnection Connect(Func<NatsOpts, NatsOpts>? configure = null)

@@ -1,0 +1,33 @@
+using CacheProvider.Caching.Behaviour;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CacheProvider.Grains.Caching.Tests;
+
+/// <summary>
+/// The shared IDistributedCache behaviour suite on the Orleans cache as a client app uses it (the cluster client's grain
+/// factory); the other instance is the co-hosted one. One nats-server and one silo for the class.
+/// </summary>
+public sealed class ClientOrleansDistributedCacheBehaviourTests(CacheClusterFixture fixture)
+    : DistributedCacheBehaviourTests, IClassFixture<CacheClusterFixture>
+{
+    private readonly OrleansDistributedCache _cache = fixture.Cluster.ClientCache;
+
+    protected override IBufferDistributedCache Cache => _cache;
+
+    protected override IBufferDistributedCache OtherCache => fixture.Cluster.SiloServices.GetRequiredService<IBufferDistributedCache>();
+}
+
+/// <summary>
+/// The shared IDistributedCache behaviour suite on the Orleans cache co-hosted in the silo (the silo's grain factory);
+/// the other instance is a cluster client's. One nats-server and one silo for the class.
+/// </summary>
+public sealed class CoHostedOrleansDistributedCacheBehaviourTests(CacheClusterFixture fixture)
+    : DistributedCacheBehaviourTests, IClassFixture<CacheClusterFixture>
+{
+    private readonly OrleansDistributedCache _other = fixture.Cluster.ClientCache;
+
+    protected override IBufferDistributedCache Cache => fixture.Cluster.SiloServices.GetRequiredService<IBufferDistributedCache>();
+
+    protected override IBufferDistributedCache OtherCache => _other;
+}
