@@ -99,6 +99,12 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        if (token.IsCancellationRequested)
+        {
+            // Even a near hit, which needs no request: a cancelled call never succeeds (as RedisCache).
+            return Task.FromCanceled<byte[]?>(token);
+        }
+
         var kvKey = _codec.Encode(key, out var hashed);
         if (TryNear(kvKey, out var near))
         {
@@ -128,6 +134,11 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(destination);
+        if (token.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(token);
+        }
+
         var kvKey = _codec.Encode(key, out var hashed);
         if (TryNear(kvKey, out var near))
         {
@@ -174,6 +185,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     public async Task RefreshAsync(string key, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        token.ThrowIfCancellationRequested();
         var kvKey = _codec.Encode(key, out var hashed);
         var now = NowMs;
         if (_recent.TryGetValue(kvKey, out var seen) && !ExpirationPlan.NeedsRenewal(seen.SlidingMs, seen.ServerDeadlineMs, seen.AbsoluteMs, now))
