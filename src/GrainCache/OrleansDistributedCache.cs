@@ -32,7 +32,11 @@ public sealed class OrleansDistributedCache : IDistributedCache, IBufferDistribu
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => Grain(key).Get().WaitAsync(token);
+    public Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        var grain = Grain(key);
+        return token.IsCancellationRequested ? Task.FromCanceled<byte[]?>(token) : grain.Get().WaitAsync(token);
+    }
 
     /// <inheritdoc />
     public bool TryGet(string key, IBufferWriter<byte> destination) => TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
@@ -58,8 +62,12 @@ public sealed class OrleansDistributedCache : IDistributedCache, IBufferDistribu
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var expiration = CacheExpiration.From(options ?? NoExpiration, _time.GetUtcNow());
-        return Grain(key).Set(value, expiration).WaitAsync(token);
+        ArgumentNullException.ThrowIfNull(options);
+        var grain = Grain(key);
+        var expiration = CacheExpiration.From(options, _time.GetUtcNow());
+
+        // Checked before the call: once sent, the grain stores the value whatever the caller's token says.
+        return token.IsCancellationRequested ? Task.FromCanceled(token) : grain.Set(value, expiration).WaitAsync(token);
     }
 
     /// <inheritdoc />
@@ -73,13 +81,21 @@ public sealed class OrleansDistributedCache : IDistributedCache, IBufferDistribu
     public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public Task RefreshAsync(string key, CancellationToken token = default) => Grain(key).Refresh().WaitAsync(token);
+    public Task RefreshAsync(string key, CancellationToken token = default)
+    {
+        var grain = Grain(key);
+        return token.IsCancellationRequested ? Task.FromCanceled(token) : grain.Refresh().WaitAsync(token);
+    }
 
     /// <inheritdoc />
     public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public Task RemoveAsync(string key, CancellationToken token = default) => Grain(key).Remove().WaitAsync(token);
+    public Task RemoveAsync(string key, CancellationToken token = default)
+    {
+        var grain = Grain(key);
+        return token.IsCancellationRequested ? Task.FromCanceled(token) : grain.Remove().WaitAsync(token);
+    }
 
     /// <summary>
     /// Read-through: the cached value, or the one <paramref name="factory"/> makes. Across the cluster one caller per
@@ -90,6 +106,7 @@ public sealed class OrleansDistributedCache : IDistributedCache, IBufferDistribu
     {
         ArgumentNullException.ThrowIfNull(factory);
         var grain = Grain(key);
+        token.ThrowIfCancellationRequested();
         while (true)
         {
             var lookup = await grain.GetOrLease(_options.LeaseWait).WaitAsync(token).ConfigureAwait(false);
