@@ -12,8 +12,8 @@ namespace CacheProvider.Grains.Caching;
 public readonly record struct CacheEntryExpiration([property: Id(0)] long AbsoluteUnixMs, [property: Id(1)] long SlidingMs);
 
 /// <summary>What <see cref="ICacheGrain.GetOrLease"/> answered.</summary>
+/// <remarks>Not [Immutable]: a co-hosted caller gets a copy of the value, never the grain's own array.</remarks>
 [GenerateSerializer]
-[Immutable]
 [Alias("CacheProvider.Grains.Caching.CacheLookup")]
 public sealed record CacheLookup
 {
@@ -37,9 +37,9 @@ public interface ICacheGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<byte[]?> Get();
 
-    /// <summary>Stores a value (replacing any).</summary>
+    /// <summary>Stores a value (replacing any). A co-hosted caller's array is copied (the caller may reuse it).</summary>
     [Alias("Set")]
-    Task Set([Immutable] byte[] value, CacheEntryExpiration expiration);
+    Task Set(byte[] value, CacheEntryExpiration expiration);
 
     /// <summary>Renews a sliding entry when due; no-op for missing or non-sliding entries.</summary>
     [Alias("Refresh")]
@@ -58,7 +58,7 @@ public interface ICacheGrain : IGrainWithStringKey
 
     /// <summary>Stores the value made under <paramref name="lease"/> and wakes the waiters.</summary>
     [Alias("CompleteLease")]
-    Task CompleteLease(Guid lease, [Immutable] byte[] value, CacheEntryExpiration expiration);
+    Task CompleteLease(Guid lease, byte[] value, CacheEntryExpiration expiration);
 
     /// <summary>Gives the lease up (the factory failed): one waiter gets it next.</summary>
     [Alias("AbandonLease")]

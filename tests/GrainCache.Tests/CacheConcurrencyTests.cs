@@ -95,6 +95,21 @@ public sealed class CacheConcurrencyTests(CacheClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_co_hosted_GetOrCreate_caller_owns_the_array_it_gets_created_or_cached()
+    {
+        var cache = (OrleansDistributedCache)Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IDistributedCache>(Cluster.SiloServices);
+        var key = NewKey();
+
+        // In-silo grain calls pass references unless the grain interface has Orleans copy them.
+        var created = await cache.GetOrCreateAsync(key, _ => Task.FromResult(new byte[] { 1, 2 }));
+        created[0] = 9;
+        var cached = await cache.GetOrCreateAsync(key, _ => throw new InvalidOperationException("factory ran for a cached key"));
+        Assert.Equal([1, 2], cached);
+        cached[1] = 9;
+        Assert.Equal([1, 2], await cache.GetAsync(key));
+    }
+
+    [Fact]
     public async Task A_failing_factory_reaches_its_caller_and_the_next_caller_creates_the_value()
     {
         var cache = Cluster.ClientCache;
