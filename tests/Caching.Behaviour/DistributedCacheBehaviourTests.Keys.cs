@@ -7,11 +7,14 @@ namespace CacheProvider.Caching.Behaviour;
 /// <summary>Any string is a key: case, whitespace, separators, wildcards, control characters, non-ASCII, length.</summary>
 public abstract partial class DistributedCacheBehaviourTests
 {
+    // The empty key and keys of white space only (Unicode's, not just ASCII's).
+    private static readonly string[] BlankKeys = ["", " ", "\t", "\r\n", "\u00a0", "\u2003"];
+
     // Keys one store would treat specially (NATS subjects: '.', '*', '>'; encoders: '_' prefixes; SQL: trailing
     // spaces), and pairs that only differ in case or in Unicode normalisation.
     private static readonly string[] UnusualKeys =
     [
-        "", " ", "  padded  ", "Key", "key", "KEY", "a.b", "a..b", ".", "..", ".lead", "trail.", "*", ">", "a.*", "a.>",
+        "  padded  ", "\u00a0x", "Key", "key", "KEY", "a.b", "a..b", ".", "..", ".lead", "trail.", "*", ">", "a.*", "a.>",
         "a b", "a\tb", "a\r\nb", "\0", "\u0001ctl", "user:42", "x=y", "a/b", "a\\b", "_", "_b.YQ", "_h.00", "=",
         "__MSFT_HCT__tag:a*b", "%20", "{}", "ключ", "键", "emoji 🎉", "\u00e9", "e\u0301",
     ];
@@ -19,31 +22,65 @@ public abstract partial class DistributedCacheBehaviourTests
     [Fact]
     public async Task Keys_with_unusual_characters_round_trip_and_never_collide()
     {
+        var keys = UnusualKeys.Concat(BlankKeys).Distinct(StringComparer.Ordinal).Where(k => !RefusesBlankKeys || !string.IsNullOrWhiteSpace(k)).ToArray();
+
         // These keys are shared by every run of this test on the store: clear them first.
-        foreach (var key in UnusualKeys)
+        foreach (var key in keys)
         {
             await Cache.RemoveAsync(key);
         }
 
-        for (var i = 0; i < UnusualKeys.Length; i++)
+        for (var i = 0; i < keys.Length; i++)
         {
-            await Cache.SetAsync(UnusualKeys[i], BitConverter.GetBytes(i), NoExpiration);
+            await Cache.SetAsync(keys[i], BitConverter.GetBytes(i), NoExpiration);
         }
 
-        for (var i = 0; i < UnusualKeys.Length; i++)
+        for (var i = 0; i < keys.Length; i++)
         {
             var expected = BitConverter.GetBytes(i);
-            var mine = await Cache.GetAsync(UnusualKeys[i]);
-            var theirs = await OtherCache.GetAsync(UnusualKeys[i]);
+            var mine = await Cache.GetAsync(keys[i]);
+            var theirs = await OtherCache.GetAsync(keys[i]);
             Assert.True(expected.AsSpan().SequenceEqual(mine), $"key #{i} read back wrong");
             Assert.True(expected.AsSpan().SequenceEqual(theirs), $"key #{i} read back wrong by the other instance");
         }
 
-        foreach (var key in UnusualKeys)
+        foreach (var key in keys)
         {
             await Cache.RemoveAsync(key);
             Assert.Null(await Cache.GetAsync(key));
         }
+    }
+
+    [Fact]
+    public async Task Blank_keys_are_refused_only_by_a_cache_that_says_it_refuses_them()
+    {
+        if (!RefusesBlankKeys)
+        {
+            // They are keys like any other: the test above stores and reads them.
+            foreach (var key in BlankKeys)
+            {
+                await Cache.SetAsync(key, [7], NoExpiration);
+                Assert.Equal([7], await Cache.GetAsync(key));
+                await Cache.RemoveAsync(key);
+            }
+
+            return;
+        }
+
+        var writer = new ArrayBufferWriter<byte>();
+        foreach (var key in BlankKeys)
+        {
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync(key, [1], NoExpiration))).ParamName);
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.SetAsync(key, new ReadOnlySequence<byte>([1]), NoExpiration))).ParamName);
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(() => Cache.GetAsync(key))).ParamName);
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.TryGetAsync(key, writer))).ParamName);
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(() => Cache.RefreshAsync(key))).ParamName);
+            Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(() => Cache.RemoveAsync(key))).ParamName);
+            Assert.Equal("key", Assert.Throws<ArgumentException>(() => Cache.Get(key)).ParamName);
+            Assert.Equal("key", Assert.Throws<ArgumentException>(() => Cache.Set(key, [1], NoExpiration)).ParamName);
+        }
+
+        Assert.Equal(0, writer.WrittenCount);
     }
 
     [Fact]

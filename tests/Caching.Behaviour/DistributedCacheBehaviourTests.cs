@@ -44,6 +44,12 @@ public abstract partial class DistributedCacheBehaviourTests
     protected virtual int? MaxKeyUtf8Bytes => null;
 
     /// <summary>
+    /// Whether the cache refuses the empty key and keys of white space only, with an <see cref="ArgumentException"/>
+    /// naming "key" (for instance because such a string cannot name a grain). By default they are keys like any other.
+    /// </summary>
+    protected virtual bool RefusesBlankKeys => false;
+
+    /// <summary>
     /// How long past its window an idle sliding entry may still be read (0 = expires exactly one window after its last
     /// access, as in RedisCache). A cache that renews sliding entries lazily lets them live somewhat longer.
     /// </summary>

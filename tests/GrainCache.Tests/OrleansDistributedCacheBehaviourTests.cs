@@ -16,6 +16,9 @@ public sealed class ClientOrleansDistributedCacheBehaviourTests(CacheClusterFixt
     protected override IBufferDistributedCache Cache => _cache;
 
     protected override IBufferDistributedCache OtherCache => fixture.Cluster.SiloServices.GetRequiredService<IBufferDistributedCache>();
+
+    // A cache key is the grain's key, and Orleans refuses blank grain keys.
+    protected override bool RefusesBlankKeys => true;
 }
 
 /// <summary>
@@ -30,4 +33,7 @@ public sealed class CoHostedOrleansDistributedCacheBehaviourTests(CacheClusterFi
     protected override IBufferDistributedCache Cache => fixture.Cluster.SiloServices.GetRequiredService<IBufferDistributedCache>();
 
     protected override IBufferDistributedCache OtherCache => _other;
+
+    // A cache key is the grain's key, and Orleans refuses blank grain keys.
+    protected override bool RefusesBlankKeys => true;
 }
