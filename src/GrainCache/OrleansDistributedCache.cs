@@ -141,7 +141,8 @@ public sealed class OrleansDistributedCache : IDistributedCache, IBufferDistribu
 
     private ICacheGrain Grain(string key)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        // The cache key is the grain key, and Orleans refuses blank ones: say so about "key", not Orleans' "primaryKey".
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
         return _grains.GetGrain<ICacheGrain>(key);
     }
 }
