@@ -63,42 +63,13 @@ public sealed class CacheBasicsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Past_absolute_expiration_is_rejected()
+    public async Task A_value_over_the_servers_max_payload_is_refused_and_the_connection_stays_up()
     {
         await using var h = await CacheHarness.StartAsync(output);
         var cache = h.Cache();
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            cache.SetAsync("k", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddSeconds(-1) }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.Zero });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(-1) });
-    }
-
-    [Fact]
-    public async Task Bad_input_gives_typed_exceptions_and_the_connection_stays_up()
-    {
-        await using var h = await CacheHarness.StartAsync(output);
-        var cache = h.Cache();
-        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.GetAsync(null!));
-        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.SetAsync(null!, [1], new DistributedCacheEntryOptions()));
-        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.SetAsync("k", null!, new DistributedCacheEntryOptions()));
         await Assert.ThrowsAsync<NatsPayloadTooLargeException>(() => cache.SetAsync("big", new byte[2 * 1024 * 1024], new DistributedCacheEntryOptions()));
         await cache.SetAsync("small", [7], new DistributedCacheEntryOptions());
         Assert.Equal([7], (await cache.GetAsync("small"))!);
-    }
-
-    [Fact]
-    public async Task TryGet_writes_the_value_into_the_callers_writer_and_nothing_on_a_miss()
-    {
-        await using var h = await CacheHarness.StartAsync(output);
-        var cache = h.Cache();
-        var writer = new ArrayBufferWriter<byte>();
-        Assert.False(await cache.TryGetAsync("missing", writer));
-        Assert.Equal(0, writer.WrittenCount);
-        var value = new byte[1024];
-        Random.Shared.NextBytes(value);
-        await cache.SetAsync("k", new ReadOnlySequence<byte>(value), new DistributedCacheEntryOptions());
-        Assert.True(await cache.TryGetAsync("k", writer));
-        Assert.Equal(value, writer.WrittenSpan.ToArray());
     }
 
     [Fact]
@@ -123,25 +94,6 @@ public sealed class CacheBasicsTests(ITestOutputHelper output)
         }
         while (status.Values > 0 && DateTime.UtcNow < deadline);
         Assert.Equal(0UL, status.Values);
-    }
-
-    [Fact]
-    public async Task Concurrent_writers_leave_one_of_their_values()
-    {
-        await using var h = await CacheHarness.StartAsync(output);
-        var caches = new[] { h.Cache(), h.Cache(), h.Cache() };
-        var writes = new List<Task>();
-        for (var i = 0; i < 60; i++)
-        {
-            var c = caches[i % caches.Length];
-            writes.Add(c.SetAsync("shared", [(byte)i], new DistributedCacheEntryOptions()));
-        }
-
-        await Task.WhenAll(writes);
-        var final = await caches[0].GetAsync("shared");
-        Assert.NotNull(final);
-        Assert.InRange(final[0], 0, 59);
-        Assert.Equal(final, await caches[1].GetAsync("shared"));
     }
 
     [Fact]

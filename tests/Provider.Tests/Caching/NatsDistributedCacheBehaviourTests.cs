@@ -19,7 +19,10 @@ public sealed class NatsDistributedCacheBehaviourTests(NatsDistributedCacheBehav
     public sealed class Fixture() : NatsCacheBehaviourFixture(nearCache: false);
 }
 
-/// <summary>The shared IDistributedCache behaviour suite on the direct cache with its near cache on (and live).</summary>
+/// <summary>
+/// The shared IDistributedCache behaviour suite on the direct cache with its near cache on (and live), and a key
+/// prefix (so every key is also checked in its prefixed encoding).
+/// </summary>
 public sealed class NearCachedNatsDistributedCacheBehaviourTests(NearCachedNatsDistributedCacheBehaviourTests.Fixture fixture)
     : DistributedCacheBehaviourTests, IClassFixture<NearCachedNatsDistributedCacheBehaviourTests.Fixture>
 {
@@ -31,11 +34,11 @@ public sealed class NearCachedNatsDistributedCacheBehaviourTests(NearCachedNatsD
 
     protected override TimeSpan SlidingExpiryTolerance(TimeSpan window) => NatsCacheBehaviourFixture.SlidingTolerance(window);
 
-    public sealed class Fixture() : NatsCacheBehaviourFixture(nearCache: true);
+    public sealed class Fixture() : NatsCacheBehaviourFixture(nearCache: true, keyPrefix: "behaviour");
 }
 
 /// <summary>One nats-server and two caches on separate connections (the second is the suite's other instance).</summary>
-public abstract class NatsCacheBehaviourFixture(bool nearCache) : IAsyncLifetime
+public abstract class NatsCacheBehaviourFixture(bool nearCache, string? keyPrefix = null) : IAsyncLifetime
 {
     private CacheHarness? _harness;
 
@@ -53,8 +56,8 @@ public abstract class NatsCacheBehaviourFixture(bool nearCache) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _harness = await CacheHarness.StartAsync(null);
-        Cache = await StartAsync(_harness.Cache(o => o.NearCacheEnabled = nearCache));
-        Other = await StartAsync(_harness.Cache(o => o.NearCacheEnabled = nearCache));
+        Cache = await StartAsync(_harness.Cache(Configure));
+        Other = await StartAsync(_harness.Cache(Configure));
     }
 
     public async Task DisposeAsync()
@@ -63,6 +66,12 @@ public abstract class NatsCacheBehaviourFixture(bool nearCache) : IAsyncLifetime
         {
             await _harness.DisposeAsync();
         }
+    }
+
+    private void Configure(NatsDistributedCacheOptions options)
+    {
+        options.NearCacheEnabled = nearCache;
+        options.KeyPrefix = keyPrefix;
     }
 
     private async Task<NatsDistributedCache> StartAsync(NatsDistributedCache cache)

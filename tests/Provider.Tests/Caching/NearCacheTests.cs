@@ -44,17 +44,6 @@ public sealed class NearCacheTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Near_entry_never_outlives_the_entry_deadline()
-    {
-        await using var h = await CacheHarness.StartAsync(output);
-        var cache = await WarmAsync(h.Cache(o => o.NearCacheEnabled = true));
-        await cache.SetAsync("short", [1], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(400) });
-        Assert.NotNull(await cache.GetAsync("short"));
-        await Task.Delay(500);
-        Assert.Null(await cache.GetAsync("short"));
-    }
-
-    [Fact]
     public async Task Near_cache_is_bounded()
     {
         await using var h = await CacheHarness.StartAsync(output);

@@ -31,26 +31,6 @@ public sealed class SlidingExpirationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Absolute_expiration_caps_sliding()
-    {
-        await using var h = await CacheHarness.StartAsync(output);
-        var cache = h.Cache();
-        await cache.SetAsync("capped", [1], new DistributedCacheEntryOptions
-        {
-            SlidingExpiration = TimeSpan.FromSeconds(10),
-            AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(1500),
-        });
-        for (var i = 0; i < 10; i++)
-        {
-            Assert.NotNull(await cache.GetAsync("capped"));
-            await Task.Delay(100);
-        }
-
-        await Task.Delay(700);
-        Assert.Null(await cache.GetAsync("capped"));
-    }
-
-    [Fact]
     public async Task Refresh_right_after_a_get_costs_no_round_trip()
     {
         await using var h = await CacheHarness.StartAsync(output);
