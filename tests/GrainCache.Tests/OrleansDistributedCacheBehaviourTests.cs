@@ -1,6 +1,7 @@
 using CacheProvider.Caching.Behaviour;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Grains.Caching.Tests;
 
@@ -19,6 +20,8 @@ public sealed class ClientOrleansDistributedCacheBehaviourTests(CacheClusterFixt
 
     // A cache key is the grain's key, and Orleans refuses blank grain keys.
     protected override bool RefusesBlankKeys => true;
+
+    protected override TimeSpan SlidingExpiryTolerance(TimeSpan window) => OrleansCacheBehaviour.SlidingTolerance(fixture, window);
 }
 
 /// <summary>
@@ -36,4 +39,20 @@ public sealed class CoHostedOrleansDistributedCacheBehaviourTests(CacheClusterFi
 
     // A cache key is the grain's key, and Orleans refuses blank grain keys.
     protected override bool RefusesBlankKeys => true;
+
+    protected override TimeSpan SlidingExpiryTolerance(TimeSpan window) => OrleansCacheBehaviour.SlidingTolerance(fixture, window);
+}
+
+internal static class OrleansCacheBehaviour
+{
+    /// <summary>
+    /// The grain expires an idle sliding entry one window after its last access; a new activation (after a
+    /// deactivation or restart) does not know that access and keeps the entry until its stored TTL: window ×
+    /// (1 + SlidingRenewalFraction), rounded up to whole seconds.
+    /// </summary>
+    public static TimeSpan SlidingTolerance(CacheClusterFixture fixture, TimeSpan window)
+    {
+        var fraction = fixture.Cluster.SiloServices.GetRequiredService<IOptions<NatsCacheGrainOptions>>().Value.SlidingRenewalFraction;
+        return TimeSpan.FromSeconds(Math.Ceiling(window.TotalSeconds * (1 + fraction))) - window;
+    }
 }
