@@ -80,6 +80,21 @@ public sealed class StaleFillTests(ITestOutputHelper output)
         Assert.Equal("v2", await b.Hybrid.GetOrCreateAsync("k", NoFactory, ReadOnly));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_fetch_that_filled_L1_leaves_nothing_for_a_later_change_to_wait_for(bool cancellable)
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var a = await HybridNode.StartAsync(server, "stale-settled");
+        await using var b = await HybridNode.StartAsync(server, "stale-settled");
+        await a.Hybrid.SetAsync("k", "v1");
+        using var cts = new CancellationTokenSource();
+        Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("k", NoFactory, ReadOnly, cancellationToken: cancellable ? cts.Token : default));
+        Assert.True(b.L1.TryGetValue("k", out _));
+        Assert.Equal(0, b.Invalidator.Guard.HandedOutCount);
+    }
+
     [Fact]
     public async Task Reads_on_B_concurrent_with_Sets_on_A_never_return_a_value_older_than_the_newest_change_B_applied_before_they_started()
     {
@@ -125,7 +140,7 @@ public sealed class StaleFillTests(ITestOutputHelper output)
         await Task.WhenAll(readers);
 
         output.WriteLine($"{reads} reads on B, {b.Invalidator.Rereads} L2 reads repeated, {b.Invalidator.RefusedStaleFills} L1 fills refused");
-        Assert.True(reads > Keys * SetsPerKey / 2, $"only {reads} reads ran");
+        Assert.True(reads >= Keys * 10, $"only {reads} reads ran");
         Assert.Equal(0, stale);
         for (var k = 0; k < Keys; k++)
         {

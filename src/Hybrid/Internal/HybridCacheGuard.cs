@@ -71,6 +71,9 @@ internal sealed class HybridCacheGuard
     /// <summary>L2 reads repeated because a change of the key was applied while they were in flight.</summary>
     public long Rereads => Interlocked.Read(ref _rereads);
 
+    /// <summary>L2 reads whose value HybridCache has not put into L1 yet (normally none between operations).</summary>
+    public int HandedOutCount => _handedOut.Count;
+
     /// <summary>HybridCache's L1 keys as this guard knows them.</summary>
     public ICollection<string> HeldKeys => _held.Keys;
 
@@ -181,20 +184,30 @@ internal sealed class HybridCacheGuard
         var key = entry.StringKey;
         BeforeCommitForTests?.Invoke(key);
         var read = _read.Value;
+        var fromRead = read is { Hit: true } && string.Equals(read.Key, key, StringComparison.Ordinal);
         var slot = Slot(key);
-        lock (_stripes[slot % StripeCount])
+        try
         {
-            if (read is { Hit: true } && string.Equals(read.Key, key, StringComparison.Ordinal) && ChangedSince(key, read.Since))
+            lock (_stripes[slot % StripeCount])
             {
-                Interlocked.Increment(ref _refusedFills);
-                return false;
+                if (fromRead && ChangedSince(key, read!.Since))
+                {
+                    Interlocked.Increment(ref _refusedFills);
+                    return false;
+                }
+
+                var id = Interlocked.Increment(ref _entryIds);
+                entry.CommitTo(L1!, id);
+                _held[key] = id;
+                return true;
             }
-
-            var id = Interlocked.Increment(ref _entryIds);
-            entry.CommitTo(L1!, id);
-            _held[key] = id;
-
-            return true;
+        }
+        finally
+        {
+            if (fromRead && _handedOut.TryRemove(read!, out _))
+            {
+                read!.Complete();
+            }
         }
     }
 
