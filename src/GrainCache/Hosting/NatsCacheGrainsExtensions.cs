@@ -5,6 +5,8 @@ using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Orleans.Hosting;
 
@@ -17,7 +19,10 @@ public static class NatsCacheGrainsExtensions
     /// <summary>
     /// Adds the cache grains with their own NATS grain storage and state watcher named
     /// <see cref="NatsCacheGrainOptions.DefaultStorageName"/> (bucket <see cref="NatsCacheGrainOptions.DefaultBucket"/>
-    /// unless <paramref name="configureStorage"/> says otherwise), on the app's NATS.Net connection.
+    /// unless <paramref name="configureStorage"/> says otherwise), on the app's NATS.Net connection. The storage deletes
+    /// on clear and stores entries with Orleans' binary serializer (<see cref="OrleansGrainStorageSerializer"/>: the value
+    /// is opaque bytes, which JSON would carry as base64); set
+    /// <see cref="NatsGrainStorageOptions.GrainStorageSerializer"/> in <paramref name="configureStorage"/> for another.
     /// </summary>
     public static ISiloBuilder AddNatsCacheGrains(this ISiloBuilder builder, Action<NatsGrainStorageOptions>? configureStorage = null, Action<NatsCacheGrainOptions>? configure = null)
     {
@@ -25,15 +30,20 @@ public static class NatsCacheGrainsExtensions
         builder.AddNatsGrainStorage(NatsCacheGrainOptions.DefaultStorageName, o =>
         {
             o.Bucket = NatsCacheGrainOptions.DefaultBucket;
+            o.DeleteStateOnClear = true;
             configureStorage?.Invoke(o);
         });
+        builder.ConfigureServices(services => services.TryAddKeyedSingleton<IGrainStorageSerializer>(
+            NatsCacheGrainOptions.DefaultStorageName,
+            static (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
         builder.AddNatsGrainStateWatcher(NatsCacheGrainOptions.DefaultStorageName);
         return builder.AddNatsCacheGrains(NatsCacheGrainOptions.DefaultStorageName, configure);
     }
 
     /// <summary>
-    /// Adds the cache grains on an existing NATS grain storage named <paramref name="storageName"/> (which must also have
-    /// a state watcher: <c>AddNatsGrainStateWatcher(storageName)</c>).
+    /// Adds the cache grains on an existing NATS grain storage named <paramref name="storageName"/>. It must have a state
+    /// watcher (<c>AddNatsGrainStateWatcher(storageName)</c>), delete on clear and not renew TTLs on read (checked when
+    /// the silo starts); entries are stored with that storage's serializer.
     /// </summary>
     public static ISiloBuilder AddNatsCacheGrains(this ISiloBuilder builder, string storageName, Action<NatsCacheGrainOptions>? configure = null)
     {
@@ -48,6 +58,7 @@ public static class NatsCacheGrainsExtensions
             }
 
             options.ValidateDataAnnotations().ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NatsCacheGrainOptions>, CacheStorageValidator>());
             services.TryAddSingleton<CacheGrainStore>();
         });
     }
