@@ -28,7 +28,7 @@ internal static class BenchSetup
     public const string DirectBucket = "bench-natscache";
     private const string ClusterId = "graincache-measure";
 
-    public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId, int siloPort, int gatewayPort)
+    public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId, int siloPort, int gatewayPort, bool directoryCache)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 
@@ -38,6 +38,11 @@ internal static class BenchSetup
         builder.Services.AddSingleton<IConfigureGrainContextProvider, DeactivationHook>();
         builder.UseOrleans(silo =>
         {
+            if (!directoryCache)
+            {
+                silo.Configure<GrainDirectoryOptions>(o => o.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None);
+            }
+
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: ClusterId);
 
             // Ours with the product's defaults (marker TTL, renewal fraction) but memory storage: Redis runs without persistence too.
