@@ -167,7 +167,16 @@ try
         $"(ours: whole KV bucket {io?.StoredDetail}; peer: Redis keys of these entries)");
     Console.WriteLine($"# idle-collection run took {phase.Elapsed.TotalSeconds:F0} s");
 
-    // 3. Get/Set 1 KiB, 64 in flight.
+    // 3. Memory per live entry (after the expiry runs: the removals here leave tombstones of their own).
+    phase.Restart();
+    const int FootprintCount = 10_000;
+    var footOurs = oursError is null ? await Expiry.FootprintAsync(ours, "fo-", FootprintCount) : Outcome.Failed(oursError);
+    var footPeer = peerError is null ? await Expiry.FootprintAsync(peer, "fp-", FootprintCount) : Outcome.Failed(peerError);
+    Report.Print($"graincache_managed_kib_per_live_entry_{FootprintCount}_entries", footOurs, footPeer, "F2",
+        "(1 KiB value included; GC.GetTotalMemory after a full collection, silo + client process, with minus without the entries)");
+    Console.WriteLine($"# footprint run took {phase.Elapsed.TotalSeconds:F0} s");
+
+    // 4. Get/Set 1 KiB, 64 in flight.
     phase.Restart();
     await Throughput.MeasureAsync(new CacheSide("ours", ours, oursError), new CacheSide("nats_cache", direct, directError), new CacheSide("peer", peer, peerError), seconds, reps);
     Console.WriteLine($"# get/set run took {phase.Elapsed.TotalSeconds:F0} s");
@@ -244,8 +253,6 @@ static async Task<(ExpiryResult? Result, string? Error)> TryExpiryAsync(ExpirySi
 static Outcome Of(ExpiryResult? result, string? error, Func<ExpiryResult, double> value) =>
     result is null ? Outcome.Failed(error ?? "no result") : Outcome.Of(value(result));
 
-static double PerLive(ExpiryResult r) => r.LiveAtFillEnd == 0 ? double.NaN : (r.ManagedMbAtFillEnd - r.ManagedMbBefore) * 1024 / r.LiveAtFillEnd;
-
 static Outcome Lag(ExpiryResult? result, string? error, Func<double[], double> value) =>
     result is null ? Outcome.Failed(error ?? "no result")
     : result.LagsMs.Length == 0 ? Outcome.Failed("no grain deactivated by the measuring moment")
@@ -261,7 +268,7 @@ static void PrintExpiry(int count, TimeSpan ttl, TimeSpan settle, TimeSpan marke
         {
             var failures = r.Failed > 0 ? $", {r.Failed} sets failed ({r.FirstFailure})" : string.Empty;
             var drained = r.DrainedAfterSeconds is { } d ? $"{d:F0} s after the measuring moment" : "not within 60 s after it";
-            Console.WriteLine($"# {side}: {r.Count} sets in {r.FillSeconds:F1} s ({r.Count / r.FillSeconds:F0}/s){failures}; at the end of the fill {r.LiveAtFillEnd} live activations, managed {r.ManagedMbAtFillEnd:F0} MiB; " +
+            Console.WriteLine($"# {side}: {r.Count} sets in {r.FillSeconds:F1} s ({r.Count / r.FillSeconds:F0}/s){failures}; {r.LiveAtFillEnd} live activations at the end of the fill; " +
                 $"activations and stored entries 0: {drained}; managed {r.ManagedMbBefore:F0} → {r.ManagedMbAfter:F0} MiB, working set {r.WorkingSetMbBefore:F0} → {r.WorkingSetMbAfter:F0} MiB (process-wide, order-dependent: not compared)");
             if (r.LagBreakdown is { } breakdown)
             {
@@ -279,8 +286,6 @@ static void PrintExpiry(int count, TimeSpan ttl, TimeSpan settle, TimeSpan marke
         $"(ours: KV bucket {o?.StoredDetail}; peer: Redis keys){storedGoal}");
     Report.Print($"{name}_managed_mib_retained_after_expiry", Of(o, oe, r => r.ManagedMbAfter - r.ManagedMbBefore), Of(p, pe, r => r.ManagedMbAfter - r.ManagedMbBefore), "F1",
         "(GC.GetTotalMemory after a full collection, silo + client process, after minus before the fill)");
-    Report.Print($"{name}_managed_kib_per_live_entry_at_fill_end", Of(o, oe, PerLive), Of(p, pe, PerLive), "F2",
-        "(managed growth at the end of the fill over the activations live then, 1 KiB value included; approximate: expired entries' garbage is collected first)");
     Report.Print($"{name}_fill_sets_per_s_{Throughput.InFlight}_inflight", Of(o, oe, r => r.Count / r.FillSeconds), Of(p, pe, r => r.Count / r.FillSeconds), "F0",
         "(each Set activates a new grain and writes its store)");
 
