@@ -17,6 +17,7 @@ namespace CacheProvider.GrainCache.Measure;
 public static class DeactivationLog
 {
     private static readonly ConcurrentDictionary<GrainType, StrongBox> Live = new();
+    private static readonly Lock TracksLock = new();
     private static volatile Track[] _tracks = [];
 
     /// <summary>Live activations of <paramref name="type"/> seen by the hook.</summary>
@@ -26,7 +27,11 @@ public static class DeactivationLog
     public static long[] TrackKeys(string prefix, int count)
     {
         var track = new Track(prefix, new long[count]);
-        _tracks = [.. _tracks, track];
+        lock (TracksLock)
+        {
+            _tracks = [.. _tracks, track];
+        }
+
         return track.Stamps;
     }
 
