@@ -112,6 +112,32 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         return value;
     }
 
+    public async Task<CacheEntryRead> GetForNearCache()
+    {
+        var nowMs = NowMs();
+        if (!IsLive(nowMs))
+        {
+            return new CacheEntryRead();
+        }
+
+        var value = _value!;
+        await SlideAsync(nowMs);
+        if (_inFlight > 0 || !ReferenceEquals(_value, value))
+        {
+            // A write is under way: the value and _revision may not belong together, so no copy.
+            return new CacheEntryRead { Value = value };
+        }
+
+        var (copyMs, keepSlidingUntil) = NearCopyRule.Plan(_expiration, _serverDeadlineMs, NowMs());
+        if (copyMs == NearCopyRule.None)
+        {
+            return new CacheEntryRead { Value = value };
+        }
+
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, keepSlidingUntil);
+        return new CacheEntryRead { Value = value, Revision = _revision, CopyValidFor = copyMs == NearCopyRule.Unbounded ? null : TimeSpan.FromMilliseconds(copyMs) };
+    }
+
     public async Task Set(byte[] value, CacheEntryExpiration expiration)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -267,7 +293,8 @@ internal sealed class CacheGrain : Grain, ICacheGrain
             return;
         }
 
-        _slidingDeadlineMs = Cap(nowMs + _expiration.SlidingMs, _expiration);
+        // Never earlier than a front-end copy was promised (GetForNearCache).
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, Cap(nowMs + _expiration.SlidingMs, _expiration));
         if (_renewing || !CacheExpiration.NeedsRenewal(_expiration, _serverDeadlineMs, nowMs) || _value is not { } value)
         {
             return;
