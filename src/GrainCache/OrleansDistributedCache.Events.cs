@@ -15,7 +15,8 @@ public sealed partial class OrleansDistributedCache
     /// on the app's NATS.Net connection. Each call opens its own watch; it is live before this method's first element
     /// is awaited and runs until cancelled; it throws when the watch fails (watch again: events in between may be
     /// missed). Keys too long to be stored reversibly (an encoded key over 512 characters is stored hashed) are
-    /// reported with a null <see cref="CacheKeyEvent.Key"/>.
+    /// reported with a null <see cref="CacheKeyEvent.Key"/>; unpaired surrogates come back as U+FFFD (Orleans keeps a
+    /// string grain key as UTF-8).
     /// </summary>
     /// <exception cref="InvalidOperationException">The cache was made without a NATS connection, or without a service id.</exception>
     /// <exception cref="NatsCacheConfigurationException">The bucket does not exist.</exception>

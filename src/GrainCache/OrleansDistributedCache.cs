@@ -82,20 +82,20 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
     /// <inheritdoc />
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
-        var grain = Grain(key);
         if (_near is null)
         {
-            return grain.Get().WaitAsync(token);
+            return Grain(key).Get().WaitAsync(token);
         }
 
-        var kvKey = _bucket!.KvKeyOf(key, grain);
+        ArgumentNullException.ThrowIfNull(key);
+        var kvKey = _bucket!.KvKeyOf(key);
         if (_near.TryGet(kvKey, NowMs, out var copy))
         {
             // The caller gets its own array: the copy is shared by every reader.
             return Task.FromResult<byte[]?>(copy.Length == 0 ? [] : (byte[])copy.Clone());
         }
 
-        return GetAndCopyAsync(grain, kvKey, token);
+        return GetAndCopyAsync(Grain(key), kvKey, token);
     }
 
     /// <inheritdoc />
@@ -107,15 +107,15 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
         ArgumentNullException.ThrowIfNull(destination);
         if (_near is not null)
         {
-            var grain = Grain(key);
-            var kvKey = _bucket!.KvKeyOf(key, grain);
+            ArgumentNullException.ThrowIfNull(key);
+            var kvKey = _bucket!.KvKeyOf(key);
             if (_near.TryGet(kvKey, NowMs, out var copy))
             {
                 destination.Write(copy);
                 return true;
             }
 
-            var read = await GetAndCopyAsync(grain, kvKey, token).ConfigureAwait(false);
+            var read = await GetAndCopyAsync(Grain(key), kvKey, token).ConfigureAwait(false);
             if (read is null)
             {
                 return false;
@@ -149,7 +149,7 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
 
     private async Task SetAndForgetCopyAsync(string key, ICacheGrain grain, byte[] value, CacheEntryExpiration expiration, CancellationToken token)
     {
-        var kvKey = ForgetCopy(key, grain);
+        var kvKey = ForgetCopy(key);
         try
         {
             await grain.Set(value, expiration).WaitAsync(token).ConfigureAwait(false);
@@ -157,7 +157,7 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
         finally
         {
             // Read-your-writes here: a copy inserted meanwhile by an older read goes too (the watch would drop it shortly).
-            ForgetCopy(kvKey);
+            ForgetKvKey(kvKey);
         }
     }
 
@@ -175,7 +175,7 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
     public Task RefreshAsync(string key, CancellationToken token = default)
     {
         var grain = Grain(key);
-        if (_near is not null && _near.TryGet(_bucket!.KvKeyOf(key, grain), NowMs, out _))
+        if (_near is not null && _near.TryGet(_bucket!.KvKeyOf(key), NowMs, out _))
         {
             // A live copy means the grain keeps the entry at least one window past now (the near-cache rule): nothing to extend.
             return Task.CompletedTask;
@@ -196,14 +196,14 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
 
     private async Task RemoveAndForgetCopyAsync(string key, ICacheGrain grain, CancellationToken token)
     {
-        var kvKey = ForgetCopy(key, grain);
+        var kvKey = ForgetCopy(key);
         try
         {
             await grain.Remove().WaitAsync(token).ConfigureAwait(false);
         }
         finally
         {
-            ForgetCopy(kvKey);
+            ForgetKvKey(kvKey);
         }
     }
 
@@ -216,7 +216,7 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
     {
         ArgumentNullException.ThrowIfNull(factory);
         var grain = Grain(key);
-        if (_near is not null && _near.TryGet(_bucket!.KvKeyOf(key, grain), NowMs, out var copy))
+        if (_near is not null && _near.TryGet(_bucket!.KvKeyOf(key), NowMs, out var copy))
         {
             return copy.Length == 0 ? [] : (byte[])copy.Clone();
         }
@@ -266,19 +266,19 @@ public sealed partial class OrleansDistributedCache : IDistributedCache, IBuffer
         return read.Value;
     }
 
-    private string? ForgetCopy(string key, ICacheGrain grain)
+    private string? ForgetCopy(string key)
     {
         if (_near is null)
         {
             return null;
         }
 
-        var kvKey = _bucket!.KvKeyOf(key, grain);
+        var kvKey = _bucket!.KvKeyOf(key);
         _near.Remove(kvKey);
         return kvKey;
     }
 
-    private void ForgetCopy(string? kvKey)
+    private void ForgetKvKey(string? kvKey)
     {
         if (kvKey is not null)
         {

@@ -221,6 +221,27 @@ public sealed class FrontNearCacheTests(CacheClusterFixture fixture)
         Assert.Equal(calls, reader.Calls.Count);
     }
 
+    [Theory]
+    [InlineData("plain-Key/1")]
+    [InlineData("user:42 ä.*>")]
+    [InlineData("lone \uD800 surrogate")]
+    public async Task Copies_of_any_key_are_dropped_by_another_front_ends_write(string suffix)
+    {
+        // The front end computes the KV key itself; a key it computed differently from the silo would never be dropped.
+        await using var reader = await NearFrontEndAsync();
+        await using var writer = await FrontEnd.StartAsync(Cluster, fixture.Server.Url);
+        await reader.WaitNearCacheLiveAsync();
+        var key = NewKey() + suffix;
+        await writer.Cache.SetAsync(key, [1], NoExpiry);
+        Assert.Equal([1], await reader.Cache.GetAsync(key));
+        var calls = reader.Calls.Count;
+        Assert.Equal([1], await reader.Cache.GetAsync(key));
+        Assert.Equal(calls, reader.Calls.Count);
+
+        await writer.Cache.SetAsync(key, [2], NoExpiry);
+        Assert.True(await Eventually.HoldsAsync(async () => (await reader.Cache.GetAsync(key))![0] == 2), "the copy was never dropped");
+    }
+
     [Fact]
     public async Task The_near_cache_is_bounded_and_skips_large_values()
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using CacheProvider.Caching;
 using CacheProvider.KeyValue;
 using NATS.Client.Core;
@@ -15,6 +17,9 @@ namespace CacheProvider.Grains.Caching.Internal;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Lives as long as its cache; the bind gate holds no unmanaged resource.")]
 internal sealed class CacheBucketClient
 {
+    /// <summary>The characters the storage's key encoding keeps as they are.</summary>
+    private static readonly SearchValues<char> PlainKey = SearchValues.Create("-/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     private readonly KvContext _context;
     private readonly IGrainFactory _grains;
     private readonly OrleansDistributedCacheOptions _options;
@@ -41,11 +46,18 @@ internal sealed class CacheBucketClient
     /// <summary>The watch filter of every entry.</summary>
     public string Filter => Prefix + "*";
 
-    /// <summary>The KV key of <paramref name="cacheKey"/>'s entry, as the silo's storage computes it.</summary>
-    public string KvKeyOf(string cacheKey, ICacheGrain grain)
+    /// <summary>The KV key of <paramref name="cacheKey"/>'s entry, as the silo's storage computes it (from the grain id).</summary>
+    public string KvKeyOf(string cacheKey)
     {
-        // The grain key is the UTF-8 of the cache key: a lone surrogate would not survive it, so take such keys from the grain id.
-        var key = cacheKey.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? grain.GetGrainId().Key.ToString()! : cacheKey;
+        if (cacheKey.Length is > 0 and <= NatsGrainStateKeys.MaxTokenLength && !cacheKey.AsSpan().ContainsAnyExcept(PlainKey))
+        {
+            // The common case, without the encoder's builder: such a key is its own token.
+            return string.Concat(Prefix, cacheKey);
+        }
+
+        // Orleans keeps a string grain key as UTF-8 and the storage encodes its decoding, so an unpaired surrogate
+        // becomes U+FFFD there: do the same round trip for keys that have any.
+        var key = cacheKey.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(cacheKey)) : cacheKey;
         return string.Concat(Prefix, NatsGrainStateKeys.EncodeToken(key));
     }
 
