@@ -120,6 +120,32 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         return value;
     }
 
+    public async Task<CacheEntryRead> GetForNearCache()
+    {
+        var nowMs = NowMs();
+        if (!IsLive(nowMs))
+        {
+            return new CacheEntryRead();
+        }
+
+        var value = _entry!.Value!;
+        await SlideAsync(nowMs);
+        if (_inFlight > 0 || _entry is not { } entry || !ReferenceEquals(entry.Value, value))
+        {
+            // A write is under way: the value and _revision may not belong together, so no copy.
+            return new CacheEntryRead { Value = value };
+        }
+
+        var (copyMs, keepSlidingUntil) = NearCopyRule.Plan(entry.Expiration, entry.ServerDeadlineUnixMs, NowMs());
+        if (copyMs == NearCopyRule.None)
+        {
+            return new CacheEntryRead { Value = value };
+        }
+
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, keepSlidingUntil);
+        return new CacheEntryRead { Value = value, Revision = _revision, CopyValidFor = copyMs == NearCopyRule.Unbounded ? null : TimeSpan.FromMilliseconds(copyMs) };
+    }
+
     public async Task Set(byte[] value, CacheEntryExpiration expiration)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -291,7 +317,8 @@ internal sealed class CacheGrain : Grain, ICacheGrain
             return;
         }
 
-        _slidingDeadlineMs = Cap(nowMs + entry.SlidingMs, entry.AbsoluteUnixMs);
+        // Never earlier than a front-end copy was promised (GetForNearCache).
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, Cap(nowMs + entry.SlidingMs, entry.AbsoluteUnixMs));
         if (_renewing || !CacheExpiration.NeedsRenewal(entry.Expiration, entry.ServerDeadlineUnixMs, nowMs))
         {
             return;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -108,18 +107,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         lifecycle.Subscribe(OptionFormattingUtilities.Name<NatsGrainStorage>(Name), _options.InitStage, StartAsync);
     }
 
-    /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded.</summary>
-    public string GetStateKey(string stateName, GrainId grainId)
-    {
-        ArgumentNullException.ThrowIfNull(stateName);
-        var builder = new StringBuilder(KeyPrefix, 96);
-        KeyEncoder.AppendToken(builder, stateName);
-        builder.Append('.');
-        KeyEncoder.AppendToken(builder, grainId.Type.ToString());
-        builder.Append('.');
-        KeyEncoder.AppendToken(builder, grainId.Key.ToString());
-        return builder.ToString();
-    }
+    /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded (<see cref="NatsGrainStateKeys"/>).</summary>
+    public string GetStateKey(string stateName, GrainId grainId) => NatsGrainStateKeys.GetStateKeyAfterPrefix(KeyPrefix, stateName, grainId);
 
     /// <summary>The configured TTL window of a state name and type (what readers are promised), or null when it never expires.</summary>
     public TimeSpan? GetStateTtl<T>(string stateName) => _ttl.GetWindow(stateName, typeof(T));
