@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [web|expiry|patterns|silo] | bench [grains] | setup
+# The single entry point: ./build.sh test | demo [web|expiry|patterns|silo] | bench [grains|graincache] | setup
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,11 +61,14 @@ case "$cmd" in
     esac ;;
   bench)
     # bench [--filter X]: the cache benchmarks; bench grains [--seconds N]: the grain providers vs Orleans' Redis and
-    # memory providers in one silo (issue #13, about a minute at the default 5 s).
+    # memory providers in one silo (issue #13, about a minute at the default 5 s); bench graincache [--seconds N]
+    # [--reps R] [--count N]: the Orleans distributed cache vs the direct NATS cache and ModCaches-style grains on Redis
+    # storage, one silo + an Orleans client (issue #14, a few minutes at the defaults).
     setup
     case "${1:-}" in
       grains) shift; dotnet run --project bench/Grains.Measure -c Release -- "$@" ;;
+      graincache) shift; dotnet run --project bench/GrainCache.Measure -c Release -- "$@" ;;
       *) dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
     esac ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X|grains [--seconds N]]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X|grains [--seconds N]|graincache [--seconds N] [--reps R] [--count N]]|setup]" >&2; exit 2 ;;
 esac

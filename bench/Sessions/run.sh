@@ -7,6 +7,8 @@
 # less sensitive than req/s to what else runs on the machine).
 # Modes: stock (DistributedSession over AddNatsDistributedCache), nats (AddNatsSessionStore, defaults),
 # nats-direct (AddNatsSessionStore without its near cache: every load is one direct get).
+# The stock session over Microsoft's RedisCache is measured side by side by `./build.sh bench --filter session`
+# (bench/CacheProvider.Bench SessionMetric, the sample's --stock-redis host:port).
 # usage: bench/Sessions/run.sh [--rounds N] [--duration 10s] [--connections 16] [--warmup 8s (per path)] [--modes "stock nats"]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

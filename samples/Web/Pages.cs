@@ -10,7 +10,7 @@ internal static class Pages
     public static string Home(WebDemoOptions options) => $$"""
         <!doctype html><html><head><meta charset="utf-8"><title>CacheProvider web demo</title>{{Style}}</head><body>
         <h1>Sessions and cache on NATS KV</h1>
-        <p>Session store: <b>{{(options.StockSessions ? "stock DistributedSession over AddNatsDistributedCache" : "AddNatsSessionStore")}}</b>,
+        <p>Session store: <b>{{(options.StockRedisConfiguration is not null ? "stock DistributedSession over RedisCache" : options.StockSessions ? "stock DistributedSession over AddNatsDistributedCache" : "AddNatsSessionStore")}}</b>,
            idle timeout <b id="idle">{{options.IdleTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}}</b> s.</p>
         <h2>Session counter and cart</h2>
         <p>Count: <b id="count">0</b> <button id="inc" onclick="inc()">+1</button></p>

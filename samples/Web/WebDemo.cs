@@ -32,7 +32,16 @@ public static class WebDemo
             o.IdleTimeout = options.IdleTimeout;
             o.Cookie.Name = ".demo.session";
         });
-        if (!options.StockSessions)
+        if (options.StockRedisConfiguration is { } redis)
+        {
+            // The peer of the session benchmark: the stock session over RedisCache (registered last, so it is the IDistributedCache).
+            services.AddStackExchangeRedisCache(o =>
+            {
+                o.Configuration = redis;
+                o.InstanceName = "web-sessions" + options.BucketSuffix + ":";
+            });
+        }
+        else if (!options.StockSessions)
         {
             services.AddNatsSessionStore(o =>
             {

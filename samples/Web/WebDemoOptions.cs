@@ -15,6 +15,12 @@ public sealed class WebDemoOptions
     /// <summary>true: the stock DistributedSession over AddNatsDistributedCache; false: AddNatsSessionStore.</summary>
     public bool StockSessions { get; init; }
 
+    /// <summary>
+    /// With <see cref="StockSessions"/>: a StackExchange.Redis configuration (e.g. <c>127.0.0.1:6379</c>) to run the stock
+    /// DistributedSession over Microsoft's RedisCache instead of our cache (the peer of the session benchmark).
+    /// </summary>
+    public string? StockRedisConfiguration { get; init; }
+
     /// <summary>The session store's near cache (<c>NatsSessionStoreOptions.NearCache</c>); off for measuring the read path alone.</summary>
     public bool SessionNearCache { get; init; } = true;
 

@@ -1,8 +1,8 @@
 using CacheProvider.Grains.Caching.Internal;
-using CacheProvider.KeyValue;
 using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace CacheProvider.Grains.Caching;
 
@@ -10,25 +10,35 @@ namespace CacheProvider.Grains.Caching;
 #pragma warning disable CA2007
 
 /// <summary>
-/// The grain behind one cache key. The activation reads its entry from KV once (so concurrent calls for a missing key
-/// reach storage once), keeps the value in memory, writes every change (and each due sliding renewal) with the
-/// entry's TTL, and registers with the <see cref="GrainStateWatcher"/>: the server's expiry marker, a removal or a
-/// write by someone else (a later revision than its own) drops the value and deactivates the activation.
+/// The grain behind one cache key. The activation reads its entry through the grain storage once (so concurrent calls
+/// for a missing key reach storage once), keeps the value in memory, writes every change (and each due sliding
+/// renewal) as a <see cref="CacheEntryState"/> whose TTL is the entry's (<see cref="IStateTimeToLive"/>), and
+/// registers with the storage's <see cref="GrainStateWatcher"/>: the server's expiry marker, a removal or a write by
+/// someone else drops the value and deactivates the activation.
 /// Reentrant so that lease waiters do not block the lease holder; every state change happens between awaits, and
-/// KV writes go out one at a time.
+/// storage writes go out one at a time.
 /// </summary>
+/// <remarks>
+/// The storage is used directly (<see cref="IGrainStorage"/>), not through an <c>IPersistentState</c> facet: the
+/// watcher registration must exist before the one read of the activation (a change racing the read is then held until
+/// the read's revision is known, where registering after a facet's read would miss it or cost a second read), and a
+/// NATS failure must reach the caller as <see cref="NatsGrainStorageException"/>, not wrapped by the facet.
+/// </remarks>
 [Reentrant]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The write gate lives as long as the activation; it holds no unmanaged resource.")]
 internal sealed class CacheGrain : Grain, ICacheGrain
 {
+    /// <summary>Attempts of a set or remove that meets another writer's revision (each learns the current ETag).</summary>
+    private const int MaxAttempts = 4;
+
     private readonly CacheGrainStore _store;
     private readonly SemaphoreSlim _writes = new(1, 1);
+    private GrainId _id;
     private string _key = string.Empty;
     private TaskScheduler _scheduler = TaskScheduler.Default;
     private GrainStateWatchRegistration? _registration;
-    private byte[]? _value;
-    private CacheEntryExpiration _expiration;
-    private long _serverDeadlineMs;
+    private CacheEntryState? _entry;
+    private string? _etag;
     private long _slidingDeadlineMs;
     private ulong _revision;
     private int _inFlight;
@@ -44,44 +54,42 @@ internal sealed class CacheGrain : Grain, ICacheGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _scheduler = TaskScheduler.Current;
-        _key = _store.KeyOf(this.GetGrainId());
+        _id = this.GetGrainId();
+        _key = _store.KeyOf(_id);
         _inFlight++;
         try
         {
             // Registered before the read: a change racing the read is held until the read's revision is known.
             _registration = _store.Watcher.Register(_key, 0, static (change, state) => ((CacheGrain)state!).Post(change), this);
-            KvEntry? entry;
+            var state = new GrainState<CacheEntryState>();
             try
             {
-                entry = await _store.ReadAsync(_key, cancellationToken);
+                await _store.ReadAsync(_id, state, cancellationToken);
             }
-            catch
+            catch (Exception ex) when (ex is NatsGrainStorageException or OperationCanceledException)
             {
                 // The activation fails (OnDeactivateAsync does not run): unregister here.
                 _registration.Dispose();
                 _registration = null;
                 throw;
             }
-
-            var nowMs = NowMs();
-            if (entry is not null)
+#pragma warning disable CA1031 // Anything else is a value that is not a cache entry (written by another tool): a miss the next set replaces.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                _revision = entry.Revision;
+                CacheGrainStore.LogUnreadable(_store.Logger, ex, _key, _store.Options.StorageName);
+                state = new GrainState<CacheEntryState>();
             }
 
-            if (entry is { IsValue: true } && !entry.IsExpiredAt(_store.Time.GetUtcNow()))
+            SetETag(state.ETag);
+            var nowMs = NowMs();
+            if (state.RecordExists && state.State is { Value: not null } entry && (entry.AbsoluteUnixMs == 0 || entry.AbsoluteUnixMs > nowMs))
             {
-                var expiration = CacheGrainStore.ExpirationOf(entry);
-                var serverDeadline = entry.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0;
-                if (expiration.AbsoluteUnixMs == 0 || expiration.AbsoluteUnixMs > nowMs)
-                {
-                    _value = entry.Value.ToArray();
-                    _expiration = expiration;
-                    _serverDeadlineMs = serverDeadline;
+                _entry = entry;
 
-                    // After a restart the last read is unknown: the stored deadline is the bound (window × (1 + fraction) after the last write).
-                    _slidingDeadlineMs = expiration.SlidingMs > 0 ? Cap(serverDeadline > 0 ? serverDeadline : nowMs + expiration.SlidingMs, expiration) : 0;
-                }
+                // The last read before this activation is unknown: the stored server deadline (window × (1 + fraction) after the last write) is the bound.
+                var serverDeadline = entry.ServerDeadlineUnixMs;
+                _slidingDeadlineMs = entry.SlidingMs > 0 ? Cap(serverDeadline > 0 ? serverDeadline : nowMs + entry.SlidingMs, entry.AbsoluteUnixMs) : 0;
             }
         }
         finally
@@ -94,7 +102,7 @@ internal sealed class CacheGrain : Grain, ICacheGrain
     {
         _registration?.Dispose();
         _registration = null;
-        _value = null;
+        _entry = null;
         _leaseEnded?.TrySetResult();
         return Task.CompletedTask;
     }
@@ -107,25 +115,51 @@ internal sealed class CacheGrain : Grain, ICacheGrain
             return null;
         }
 
-        var value = _value;
+        var value = _entry!.Value;
         await SlideAsync(nowMs);
         return value;
+    }
+
+    public async Task<CacheEntryRead> GetForNearCache()
+    {
+        var nowMs = NowMs();
+        if (!IsLive(nowMs))
+        {
+            return new CacheEntryRead();
+        }
+
+        var value = _entry!.Value!;
+        await SlideAsync(nowMs);
+        if (_inFlight > 0 || _entry is not { } entry || !ReferenceEquals(entry.Value, value))
+        {
+            // A write is under way: the value and _revision may not belong together, so no copy.
+            return new CacheEntryRead { Value = value };
+        }
+
+        var (copyMs, keepSlidingUntil) = NearCopyRule.Plan(entry.Expiration, entry.ServerDeadlineUnixMs, NowMs());
+        if (copyMs == NearCopyRule.None)
+        {
+            return new CacheEntryRead { Value = value };
+        }
+
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, keepSlidingUntil);
+        return new CacheEntryRead { Value = value, Revision = _revision, CopyValidFor = copyMs == NearCopyRule.Unbounded ? null : TimeSpan.FromMilliseconds(copyMs) };
     }
 
     public async Task Set(byte[] value, CacheEntryExpiration expiration)
     {
         ArgumentNullException.ThrowIfNull(value);
         var nowMs = NowMs();
-        _value = value;
-        _expiration = expiration;
-        _slidingDeadlineMs = expiration.SlidingMs > 0 ? Cap(nowMs + expiration.SlidingMs, expiration) : 0;
+        var entry = CacheEntryState.Create(value, expiration, nowMs, _store.Options.SlidingRenewalFraction);
+        _entry = entry;
+        _slidingDeadlineMs = expiration.SlidingMs > 0 ? Cap(nowMs + expiration.SlidingMs, expiration.AbsoluteUnixMs) : 0;
         try
         {
-            await PersistAsync(value, expiration, nowMs);
+            await PersistAsync(entry);
         }
         catch
         {
-            // Not stored: drop the copy (KV is the truth) so no reader sees a value that is not there.
+            // Not stored: drop the copy (storage is the truth) so no reader sees a value that is not there.
             Invalidate();
             throw;
         }
@@ -149,12 +183,28 @@ internal sealed class CacheGrain : Grain, ICacheGrain
 
     public async Task Remove()
     {
-        _value = null;
+        _entry = null;
         _inFlight++;
         await _writes.WaitAsync();
         try
         {
-            _revision = Math.Max(_revision, await _store.RemoveAsync(_key, CancellationToken.None));
+            // An empty state: a retained tombstone would get the storage's configured TTL (the cache's storage deletes on clear).
+            var state = new GrainState<CacheEntryState>(new CacheEntryState(), _etag);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _store.ClearAsync(_id, state, CancellationToken.None);
+                    break;
+                }
+                catch (InconsistentStateException ex) when (attempt < MaxAttempts)
+                {
+                    // Written, removed or expired meanwhile: a remove removes whatever is there now.
+                    state.ETag = ex.StoredEtag;
+                }
+            }
+
+            SetETag(state.ETag);
         }
         finally
         {
@@ -234,7 +284,7 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         if (_deactivateWhenLeaseEnds)
         {
             _deactivateWhenLeaseEnds = false;
-            if (_value is null)
+            if (_entry is null)
             {
                 this.DeactivateOnIdle();
             }
@@ -243,17 +293,17 @@ internal sealed class CacheGrain : Grain, ICacheGrain
 
     private bool IsLive(long nowMs)
     {
-        if (_value is null)
+        if (_entry is not { } entry)
         {
             return false;
         }
 
-        var expired = (_expiration.AbsoluteUnixMs > 0 && _expiration.AbsoluteUnixMs <= nowMs)
+        var expired = (entry.AbsoluteUnixMs > 0 && entry.AbsoluteUnixMs <= nowMs)
             || (_slidingDeadlineMs > 0 && _slidingDeadlineMs <= nowMs);
         if (expired)
         {
             // The value is gone for readers now; the server's marker (TTLs are whole seconds) follows and deactivates.
-            _value = null;
+            _entry = null;
             return false;
         }
 
@@ -262,13 +312,14 @@ internal sealed class CacheGrain : Grain, ICacheGrain
 
     private async Task SlideAsync(long nowMs)
     {
-        if (_expiration.SlidingMs <= 0)
+        if (_entry is not { SlidingMs: > 0 } entry)
         {
             return;
         }
 
-        _slidingDeadlineMs = Cap(nowMs + _expiration.SlidingMs, _expiration);
-        if (_renewing || !CacheExpiration.NeedsRenewal(_expiration, _serverDeadlineMs, nowMs) || _value is not { } value)
+        // Never earlier than a front-end copy was promised (GetForNearCache).
+        _slidingDeadlineMs = Math.Max(_slidingDeadlineMs, Cap(nowMs + entry.SlidingMs, entry.AbsoluteUnixMs));
+        if (_renewing || !CacheExpiration.NeedsRenewal(entry.Expiration, entry.ServerDeadlineUnixMs, nowMs))
         {
             return;
         }
@@ -276,7 +327,12 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         _renewing = true;
         try
         {
-            await PersistAsync(value, _expiration, nowMs);
+            await RenewAsync(entry, nowMs);
+        }
+        catch (InconsistentStateException)
+        {
+            // Written elsewhere, removed or expired in storage since this activation's revision: not ours to keep alive.
+            Invalidate();
         }
         finally
         {
@@ -284,24 +340,76 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         }
     }
 
-    private async Task PersistAsync(byte[] value, CacheEntryExpiration expiration, long nowMs)
+    /// <summary>
+    /// Rewrites <paramref name="current"/> with a fresh TTL, compare-and-set on the ETag this activation holds (a renewal
+    /// never replaces another writer's value). Skipped when the entry was replaced or dropped while it waited to write.
+    /// </summary>
+    private async Task RenewAsync(CacheEntryState current, long nowMs)
     {
         _inFlight++;
         await _writes.WaitAsync();
         try
         {
-            var ttl = CacheExpiration.ServerTtl(expiration, nowMs, _store.Options.SlidingRenewalFraction);
-            var revision = await _store.WriteAsync(_key, value, expiration, ttl, CancellationToken.None);
-            _revision = Math.Max(_revision, revision);
-            if (ReferenceEquals(_value, value))
+            if (!ReferenceEquals(_entry, current))
             {
-                _serverDeadlineMs = ttl is { } t ? nowMs + (long)t.TotalMilliseconds : 0;
+                return;
+            }
+
+            var renewed = CacheEntryState.Create(current.Value!, current.Expiration, nowMs, _store.Options.SlidingRenewalFraction);
+            var state = new GrainState<CacheEntryState>(renewed, _etag);
+            await _store.WriteAsync(_id, state, CancellationToken.None);
+            SetETag(state.ETag);
+            if (ReferenceEquals(_entry, current))
+            {
+                _entry = renewed;
             }
         }
         finally
         {
             _writes.Release();
             EndOperation();
+        }
+    }
+
+    /// <summary>
+    /// Writes a new entry. A set replaces whatever another writer left: on a conflict it takes the current ETag the
+    /// storage reports (none for a missing, expired or removed entry) and writes again.
+    /// </summary>
+    private async Task PersistAsync(CacheEntryState entry)
+    {
+        _inFlight++;
+        await _writes.WaitAsync();
+        try
+        {
+            var state = new GrainState<CacheEntryState>(entry, _etag);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _store.WriteAsync(_id, state, CancellationToken.None);
+                    break;
+                }
+                catch (InconsistentStateException ex) when (attempt < MaxAttempts)
+                {
+                    state.ETag = ex.StoredEtag;
+                }
+            }
+
+            SetETag(state.ETag);
+        }
+        finally
+        {
+            _writes.Release();
+            EndOperation();
+        }
+    }
+
+    private void SetETag(string? etag)
+    {
+        _etag = etag;
+        if (ulong.TryParse(etag, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision))
+        {
+            _revision = Math.Max(_revision, revision);
         }
     }
 
@@ -348,10 +456,10 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         }
     }
 
-    /// <summary>Drops the value and lets the activation go (its memory is released; the next call re-reads KV).</summary>
+    /// <summary>Drops the value and lets the activation go (its memory is released; the next call re-reads storage).</summary>
     private void Invalidate()
     {
-        _value = null;
+        _entry = null;
         if (_lease is null)
         {
             this.DeactivateOnIdle();
@@ -365,6 +473,6 @@ internal sealed class CacheGrain : Grain, ICacheGrain
 
     private long NowMs() => _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static long Cap(long deadlineMs, CacheEntryExpiration expiration) =>
-        expiration.AbsoluteUnixMs > 0 ? Math.Min(deadlineMs, expiration.AbsoluteUnixMs) : deadlineMs;
+    private static long Cap(long deadlineMs, long absoluteUnixMs) =>
+        absoluteUnixMs > 0 ? Math.Min(deadlineMs, absoluteUnixMs) : deadlineMs;
 }

@@ -12,16 +12,19 @@ public sealed class NatsCacheGrainOptions
     public const string DefaultBucket = "orleans-cache";
 
     /// <summary>
-    /// Name of the NATS grain storage (and its state watcher) whose bucket and key scheme the cache entries use
-    /// (key <c>{serviceId}.cache.{grainType}.{cacheKey}</c>).
+    /// Name of the NATS grain storage (and its state watcher) the entries are persisted through, as state
+    /// <c>cache</c> (KV key <c>{serviceId}.cache.{grainType}.{cacheKey}</c>). That storage must delete on clear
+    /// (<see cref="NatsGrainStorageOptions.DeleteStateOnClear"/>) and must not renew on read
+    /// (<see cref="NatsGrainStorageOptions.RefreshTtlOnRead"/>): the grain keeps each entry's TTL itself.
     /// </summary>
     [Required]
     public string StorageName { get; set; } = DefaultStorageName;
 
     /// <summary>
-    /// A sliding entry is stored with TTL = window × (1 + fraction) and rewritten only when less than one window
-    /// remains: at most once per this fraction of its window (0.01–1, like the direct cache's SlidingRenewalFraction).
+    /// Sliding renewal slack f, as the direct cache's <c>NatsDistributedCacheOptions.SlidingRenewalFraction</c> (same
+    /// default, same range): a sliding entry is stored with TTL = window × (1 + f) and rewritten on a read only when
+    /// less than one window remains, so renewals happen at most once per f × window per key.
     /// </summary>
-    [Range(0.01, 1.0)]
-    public double SlidingRenewalFraction { get; set; } = 0.25;
+    [Range(0.05, 10.0)]
+    public double SlidingRenewalFraction { get; set; } = 0.5;
 }

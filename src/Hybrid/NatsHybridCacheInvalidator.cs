@@ -1,13 +1,11 @@
-using System.Collections.Concurrent;
 using CacheProvider.Caching;
-using Microsoft.Extensions.Caching.Distributed;
+using CacheProvider.Hybrid.Internal;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Hybrid;
 
@@ -19,47 +17,71 @@ namespace CacheProvider.Hybrid;
 /// L2 is never deleted from and hits are not re-read from L2.
 /// </summary>
 /// <remarks>
-/// HybridCache 11's L1 is the app's <see cref="IMemoryCache"/> singleton, with entries under the HybridCache key
-/// itself; that is what is evicted. Runs as a hosted service; while its watch is down (NATS unreachable), L1 may
-/// serve values older than L2, and once it is back, every HybridCache L1 entry is dropped.
+/// <para>
+/// Guarantee: once this invalidator has applied another node's change of a key at KV revision R (<see cref="Applied"/>
+/// counts it), a read of that key through this HybridCache that starts afterwards returns the value at R or a newer
+/// one — with one exception: it may join a fetch of the key that had already received its value from L2 before R was
+/// applied and was handing it out (HybridCache gives one fetch's result to every caller of the key that arrives
+/// meanwhile). Such a value is never kept in L1. The race this closes: an L2 read in flight when the change arrives
+/// would otherwise put the older value into L1 just after the eviction. HybridCache is created with views of its L1
+/// and L2 that track each L2 read and refuse an L1 insertion from a read that started before a change of its key was
+/// applied (and read again when the change came during the read).
+/// </para>
+/// <para>
+/// HybridCache 11's L1 is the app's <see cref="IMemoryCache"/>, with entries under the HybridCache key itself; that is
+/// what is evicted. Runs as a hosted service; while its watch is down (NATS unreachable), L1 may serve values older than
+/// L2, and once it is back, every L1 entry this HybridCache made is dropped.
+/// </para>
 /// </remarks>
 public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncDisposable
 {
     /// <summary>The L2 key prefix HybridCache uses for tag invalidation timestamps.</summary>
     internal const string TagKeyPrefix = "__MSFT_HCT__";
 
-    // A read of L2 that was in flight when another node's change arrived can put the old value into L1 just after the
-    // eviction; a second eviction a moment later drops it.
-    private static readonly TimeSpan SecondEvictionDelay = TimeSpan.FromMilliseconds(500);
     private readonly IServiceProvider _services;
+    private readonly HybridCacheGuard _guard;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _active = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentQueue<(string Key, long Due)> _secondEvictions = new();
     private CancellationTokenSource? _stop;
     private Task? _loop;
-    private Task? _secondEvictionLoop;
     private NatsDistributedCache? _cache;
-    private IMemoryCache? _l1;
     private HybridCache? _hybrid;
+    private long _applied;
     private long _evictions;
     private long _tagInvalidations;
     private long _flushes;
+    private long _waitedForHandouts;
 
-    /// <summary>Created by <see cref="NatsHybridCacheInvalidationServiceCollectionExtensions.AddNatsHybridCacheInvalidation"/>.</summary>
-    public NatsHybridCacheInvalidator(IServiceProvider services, ILogger<NatsHybridCacheInvalidator>? logger = null, TimeProvider? time = null)
+    // The longest one change's application waits for fetches handing out an older value (they take microseconds; one
+    // that never fills L1 is forgotten by the guard after 200 ms).
+    private static readonly TimeSpan HandedOutWait = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Created by <see cref="NatsHybridCacheInvalidationServiceCollectionExtensions.AddNatsHybridCacheInvalidation(IServiceCollection)"/>.</summary>
+    internal NatsHybridCacheInvalidator(IServiceProvider services, HybridCacheGuard guard, ILogger<NatsHybridCacheInvalidator>? logger = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(guard);
         _services = services;
+        _guard = guard;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>The views' shared state (tests and measurements).</summary>
+    internal HybridCacheGuard Guard => _guard;
+
+    /// <summary>The service key of the HybridCache this invalidator serves (null: the default HybridCache).</summary>
+    public object? ServiceKey => _guard.ServiceKey;
 
     /// <summary>Whether the watch is live now.</summary>
     public bool IsActive { get; private set; }
 
     /// <summary>Completes when the watch is live for the first time: changes made after it are applied.</summary>
     public Task WhenActive => _active.Task;
+
+    /// <summary>Other nodes' changes (and expiries) applied: later reads of the key return that change or a newer one.</summary>
+    public long Applied => Interlocked.Read(ref _applied);
 
     /// <summary>L1 entries dropped because another node changed their key, or it expired.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
@@ -70,19 +92,25 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
     /// <summary>Times every HybridCache L1 entry was dropped (watch restarted or resynced, or an unknown hashed key changed).</summary>
     public long Flushes => Interlocked.Read(ref _flushes);
 
+    /// <summary>L1 insertions refused because their value was read from L2 before a change of the key was applied.</summary>
+    public long RefusedStaleFills => _guard.RefusedFills;
+
+    /// <summary>Changes whose application waited for a fetch of the key that was handing out an older value.</summary>
+    public long WaitedForHandouts => Interlocked.Read(ref _waitedForHandouts);
+
+    /// <summary>L2 reads made again because a change of their key was applied while they were in flight.</summary>
+    public long Rereads => _guard.Rereads;
+
     /// <summary>Checks that HybridCache's L2 is a <see cref="NatsDistributedCache"/> and starts the watch (without waiting for NATS).</summary>
     /// <exception cref="InvalidOperationException">HybridCache's distributed cache is not the NATS cache.</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var hybridOptions = _services.GetService<IOptions<HybridCacheOptions>>()?.Value;
-        var l2 = hybridOptions?.DistributedCacheServiceKey is { } key ? _services.GetKeyedService<IDistributedCache>(key) : _services.GetService<IDistributedCache>();
-        _cache = l2 as NatsDistributedCache ?? throw new InvalidOperationException(
-            $"AddNatsHybridCacheInvalidation needs HybridCache's distributed cache to be the NATS cache (AddNatsDistributedCache), but it is {(l2 is null ? "not registered" : l2.GetType().FullName)}.");
-        _l1 = _services.GetRequiredService<IMemoryCache>();
-        _hybrid = _services.GetRequiredService<HybridCache>();
+        // Creating HybridCache hands it the guard's views, and the guard learns its L1 and L2.
+        _hybrid = _guard.ServiceKey is { } key ? _services.GetRequiredKeyedService<HybridCache>(key) : _services.GetRequiredService<HybridCache>();
+        _cache = _guard.Nats ?? throw new InvalidOperationException(
+            $"AddNatsHybridCacheInvalidation needs HybridCache's distributed cache to be the NATS cache (AddNatsDistributedCache or AddKeyedNatsDistributedCache), but it is {_guard.OtherL2 ?? "unknown (HybridCache was not created through the registration AddNatsHybridCacheInvalidation wrapped)"}.");
         _stop = new CancellationTokenSource();
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
-        _secondEvictionLoop = Task.Run(() => SecondEvictionsAsync(_stop.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -95,12 +123,9 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _loop, _secondEvictionLoop })
+        if (_loop is not null)
         {
-            if (task is not null)
-            {
-                await task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         IsActive = false;
@@ -191,66 +216,43 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
             return;
         }
 
-        _l1!.Remove(key);
+        if (_guard.Invalidate(key) is { } handedOut)
+        {
+            // Fetches of this key that already hold an older value from L2 and are handing it out: once they are done, no
+            // read starting later can join them. Bounded: a fetch that never fills L1 is forgotten by the guard.
+            try
+            {
+                await Task.WhenAll(handedOut).WaitAsync(HandedOutWait, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            Interlocked.Increment(ref _waitedForHandouts);
+        }
+
         Interlocked.Increment(ref _evictions);
+        Interlocked.Increment(ref _applied);
         Evicted?.Invoke(key);
-        _secondEvictions.Enqueue((key, _time.GetTimestamp() + (long)(SecondEvictionDelay.TotalSeconds * _time.TimestampFrequency)));
+        AppliedChange?.Invoke(change);
     }
 
     /// <summary>For measurements: raised after another node's change evicted <c>key</c> from L1.</summary>
     internal event Action<string>? Evicted;
 
-    private async Task SecondEvictionsAsync(CancellationToken token)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100), _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
-            {
-                var now = _time.GetTimestamp();
-                while (_secondEvictions.TryPeek(out var next) && next.Due <= now && _secondEvictions.TryDequeue(out next))
-                {
-                    _l1!.Remove(next.Key);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    /// <summary>For measurements and tests: raised once a change is applied (reads starting now see it or newer).</summary>
+    internal event Action<CacheKeyChange>? AppliedChange;
 
-    /// <summary>Drops every HybridCache entry from L1 (and nothing else the app keeps in the same memory cache).</summary>
+    /// <summary>Drops every L1 entry this HybridCache made (and nothing else the app keeps in the same memory cache).</summary>
     private void FlushL1(string reason)
     {
         LogFlush(reason);
-        if (_l1 is MemoryCache memory)
-        {
-            foreach (var key in memory.Keys)
-            {
-                if (memory.TryGetValue(key, out var value) && IsHybridCacheItem(value))
-                {
-                    memory.Remove(key);
-                }
-            }
-        }
-        else
-        {
-            // Another IMemoryCache implementation: its entries cannot be listed; they age out with their L1 expiration.
-            LogCannotFlush(_l1?.GetType().FullName);
-        }
-
+        _guard.Flush();
         Interlocked.Increment(ref _flushes);
     }
 
-    // HybridCache's L1 values are DefaultHybridCache.CacheItem<T> (internal): recognised by their declaring type.
-    private static bool IsHybridCacheItem(object? value) =>
-        value?.GetType() is { } type && (type.DeclaringType ?? type).FullName == "Microsoft.Extensions.Caching.Hybrid.Internal.DefaultHybridCache";
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "HybridCache invalidation watch failed; retrying in {Delay}")]
     private partial void LogWatchFailed(Exception ex, TimeSpan delay);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "HybridCache L1 ({Type}) cannot be listed, so it was not flushed; its entries age out with their local expiration")]
-    private partial void LogCannotFlush(string? type);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HybridCache L1 flushed: {Reason}")]
     private partial void LogFlush(string reason);

@@ -40,9 +40,14 @@ public sealed class CacheCluster : IAsyncDisposable
 
     internal CacheGrainStore Store => SiloServices.GetRequiredService<CacheGrainStore>();
 
-    public static async Task<CacheCluster> StartAsync(INatsConnection connection, int silos = 1)
+    public static async Task<CacheCluster> StartAsync(INatsConnection connection, int silos = 1, Action<NatsGrainStorageOptions>? configureStorage = null, TimeSpan? clientResponseTimeout = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
+        if (clientResponseTimeout is { } timeout)
+        {
+            builder.ConfigureClient(client => client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = timeout));
+        }
+
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(connection);
@@ -52,6 +57,7 @@ public sealed class CacheCluster : IAsyncDisposable
                 o.Bucket = Bucket;
                 o.Storage = KvStorage.Memory;
                 o.LimitMarkerTtl = TimeSpan.FromSeconds(5);
+                configureStorage?.Invoke(o);
             });
             silo.Services.AddOrleansNatsDistributedCache();
         });
@@ -64,6 +70,25 @@ public sealed class CacheCluster : IAsyncDisposable
     public string KvKeyOf(string cacheKey) => Store.KeyOf(Client.GetGrain<ICacheGrain>(cacheKey).GetGrainId());
 
     public async Task<KvBucket> BucketAsync() => await new KvContext(Connection).GetBucketAsync(Bucket);
+
+    /// <summary>
+    /// Another writer on the cache's storage: a second <see cref="NatsGrainStorage"/> with the silo storage's options and
+    /// serializer (the silo's watcher does not know its writes, as with another cluster or an operator tool).
+    /// </summary>
+    public NatsGrainStorage OtherStorage()
+    {
+        var name = NatsCacheGrainOptions.DefaultStorageName;
+        var options = SiloServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<NatsGrainStorageOptions>>().Get(name);
+        return new NatsGrainStorage("elsewhere", options, Connection, NatsGrainStorageFactory.ResolveSerializer(SiloServices, name, options));
+    }
+
+    /// <summary>The stored entry of a cache key, read through <see cref="OtherStorage"/>.</summary>
+    internal async Task<GrainState<CacheEntryState>> StoredAsync(string cacheKey)
+    {
+        var state = new GrainState<CacheEntryState>();
+        await OtherStorage().ReadStateAsync(CacheGrainStore.StateName, Client.GetGrain<ICacheGrain>(cacheKey).GetGrainId(), state);
+        return state;
+    }
 
     /// <summary>How many of these keys' cache grains are activated in the cluster (Orleans' management grain).</summary>
     public async Task<int> LiveActivationsAsync(IEnumerable<string> cacheKeys)

@@ -84,6 +84,100 @@ public sealed class CacheRestartTests(CacheClusterFixture fixture)
         Assert.Equal(cluster.Cluster.Silos[0].SiloAddress, await HostOfAsync(cluster, key));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public async Task When_the_silo_holding_an_entry_is_killed_the_entry_reactivates_on_the_remaining_silo_from_KV(int killed)
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection, silos: 2);
+        var cache = cluster.ClientCache;
+        var key = "x-" + Guid.NewGuid().ToString("N");
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(5);
+        await cache.SetAsync(key, "survives a kill"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpiration = deadline });
+
+        var grain = cluster.Client.GetGrain<ICacheGrain>(key);
+        var victim = cluster.Cluster.Silos[killed];
+        if (await HostOfAsync(cluster, key) != victim.SiloAddress)
+        {
+            await cluster.Cluster.MigrateAsync(grain, victim.SiloAddress).WaitAsync(Eventually.Patience);
+        }
+
+        Assert.True(await Eventually.HoldsAsync(async () => await HostOfAsync(cluster, key) == victim.SiloAddress), "the activation did not move to the silo to kill");
+        Assert.Equal("survives a kill"u8.ToArray(), await cache.GetAsync(key));
+
+        // No graceful shutdown: the activation never deactivates, the silo never leaves the membership table.
+        await cluster.Cluster.KillSiloAsync(victim).WaitAsync(Eventually.Patience);
+
+        var survivorReads = cluster.Store.StorageReads;
+        Assert.True(await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                return (await cache.GetAsync(key).WaitAsync(TimeSpan.FromSeconds(10))) is { } v && v.AsSpan().SequenceEqual("survives a kill"u8);
+            }
+            catch (Exception ex) when (ex is Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException)
+            {
+                return false; // until the survivor declares the killed silo dead, calls may still be routed to it
+            }
+        }), "the entry did not come back on the remaining silo");
+        Assert.True(cluster.Store.StorageReads > survivorReads, "the remaining silo served the entry without reading KV");
+        Assert.Equal(Assert.Single(cluster.Cluster.Silos).SiloAddress, await HostOfAsync(cluster, key));
+
+        // It came back with its remaining TTL.
+        var stored = await cluster.StoredAsync(key);
+        Assert.Equal(deadline.ToUnixTimeMilliseconds(), stored.State!.AbsoluteUnixMs);
+    }
+
+    [Fact]
+    public async Task Calls_in_flight_on_a_killed_silo_end_at_the_response_timeout_and_the_lease_holders_value_lands_on_the_survivor()
+    {
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection, silos: 2, clientResponseTimeout: TimeSpan.FromSeconds(5));
+        var cache = cluster.ClientCache;
+        var key = "l-" + Guid.NewGuid().ToString("N");
+        var grain = cluster.Client.GetGrain<ICacheGrain>(key);
+        await grain.Get();
+        var victim = cluster.Cluster.Silos[1];
+        if (await HostOfAsync(cluster, key) != victim.SiloAddress)
+        {
+            await cluster.Cluster.MigrateAsync(grain, victim.SiloAddress).WaitAsync(Eventually.Patience);
+        }
+
+        Assert.True(await Eventually.HoldsAsync(async () => await HostOfAsync(cluster, key) == victim.SiloAddress), "the activation did not move to the silo to kill");
+
+        // A GetOrCreate holds the lease; waiters wait inside the activation on the silo about to die.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = cache.GetOrCreateAsync(key, async _ =>
+        {
+            started.TrySetResult();
+            await release.Task;
+            return "holder"u8.ToArray();
+        });
+        await started.Task.WaitAsync(Eventually.Patience);
+        var waiters = Enumerable.Range(0, 4).Select(_ => cache.GetOrCreateAsync(key, _ => Task.FromResult("waiter"u8.ToArray()))).ToArray();
+        await cluster.Cluster.KillSiloAsync(victim).WaitAsync(Eventually.Patience);
+
+        // Nobody answers for the dead activation: each waiter ends (a value, or the client's response timeout), none hangs.
+        foreach (var waiter in waiters)
+        {
+            try
+            {
+                await waiter.WaitAsync(Eventually.Patience);
+            }
+            catch (Exception ex) when (ex is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException)
+            {
+            }
+        }
+
+        // The holder's factory finishes after the kill: its value is stored through an activation on the survivor.
+        release.SetResult();
+        Assert.Equal("holder"u8.ToArray(), await holder.WaitAsync(Eventually.Patience));
+        Assert.Equal("holder"u8.ToArray(), await cache.GetAsync(key));
+        Assert.Equal("holder"u8.ToArray(), (await cluster.StoredAsync(key)).State!.Value);
+    }
+
     private static async Task<Orleans.Runtime.SiloAddress?> HostOfAsync(CacheCluster cluster, string key)
     {
         var id = cluster.Client.GetGrain<ICacheGrain>(key).GetGrainId();

@@ -43,6 +43,56 @@ public sealed class CoHostedOrleansDistributedCacheBehaviourTests(CacheClusterFi
     protected override TimeSpan SlidingExpiryTolerance(TimeSpan window) => OrleansCacheBehaviour.SlidingTolerance(fixture, window);
 }
 
+/// <summary>
+/// The shared IDistributedCache behaviour suite on two front ends (cluster client, own NATS connections) with the near
+/// cache on and live. One nats-server and one silo for the class.
+/// </summary>
+public sealed class NearCachedOrleansDistributedCacheBehaviourTests(NearCachedOrleansDistributedCacheBehaviourTests.Fixture fixture)
+    : DistributedCacheBehaviourTests, IClassFixture<NearCachedOrleansDistributedCacheBehaviourTests.Fixture>
+{
+    protected override IBufferDistributedCache Cache => fixture.A.Cache;
+
+    protected override IBufferDistributedCache OtherCache => fixture.B.Cache;
+
+    // A cache key is the grain's key, and Orleans refuses blank grain keys.
+    protected override bool RefusesBlankKeys => true;
+
+    protected override TimeSpan SlidingExpiryTolerance(TimeSpan window) => OrleansCacheBehaviour.SlidingTolerance(fixture.Cluster, window);
+
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public CacheClusterFixture Cluster { get; } = new();
+
+        public FrontEnd A { get; private set; } = null!;
+
+        public FrontEnd B { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Cluster.InitializeAsync();
+            A = await FrontEnd.StartAsync(Cluster.Cluster, Cluster.Server.Url, o => o.NearCacheEnabled = true);
+            B = await FrontEnd.StartAsync(Cluster.Cluster, Cluster.Server.Url, o => o.NearCacheEnabled = true);
+            await A.WaitNearCacheLiveAsync();
+            await B.WaitNearCacheLiveAsync();
+        }
+
+        public async Task DisposeAsync()
+        {
+            if (A is not null)
+            {
+                await A.DisposeAsync();
+            }
+
+            if (B is not null)
+            {
+                await B.DisposeAsync();
+            }
+
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
 internal static class OrleansCacheBehaviour
 {
     /// <summary>

@@ -22,26 +22,34 @@ internal sealed class HybridNode : IAsyncDisposable
 
     public NatsHybridCacheInvalidator Invalidator => _sp.GetRequiredService<NatsHybridCacheInvalidator>();
 
-    public static async Task<HybridNode> StartAsync(NatsServer server, string bucket, bool invalidation = true)
-    {
-        var services = new ServiceCollection()
-            .AddNatsConnection(o => o.Url = server.Url)
-            .AddNatsDistributedCache(o => o.Bucket = bucket)
-            .AddHybridCache().Services;
-        if (invalidation)
-        {
-            services.AddNatsHybridCacheInvalidation();
-        }
+    public IServiceProvider Services => _sp;
 
+    public static Task<HybridNode> StartAsync(NatsServer server, string bucket, bool invalidation = true) =>
+        StartAsync(services =>
+        {
+            services.AddNatsConnection(o => o.Url = server.Url)
+                .AddNatsDistributedCache(o => o.Bucket = bucket)
+                .AddHybridCache();
+            if (invalidation)
+            {
+                services.AddNatsHybridCacheInvalidation();
+            }
+        });
+
+    /// <summary>A node with the services <paramref name="configure"/> registers; waits for every invalidator's watch.</summary>
+    public static async Task<HybridNode> StartAsync(Action<IServiceCollection> configure)
+    {
+        var services = new ServiceCollection();
+        configure(services);
         var node = new HybridNode(services.BuildServiceProvider());
         foreach (var hosted in node._sp.GetServices<IHostedService>())
         {
             await hosted.StartAsync(CancellationToken.None);
         }
 
-        if (invalidation)
+        foreach (var invalidator in node._sp.GetServices<IHostedService>().OfType<NatsHybridCacheInvalidator>())
         {
-            await node.Invalidator.WhenActive.WaitAsync(TimeSpan.FromSeconds(15));
+            await invalidator.WhenActive.WaitAsync(TimeSpan.FromSeconds(15));
         }
 
         return node;

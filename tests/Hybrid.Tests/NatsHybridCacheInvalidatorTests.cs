@@ -148,8 +148,17 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
     [Fact]
     public void Registering_twice_starts_one_watch()
     {
-        var services = new ServiceCollection().AddNatsHybridCacheInvalidation().AddNatsHybridCacheInvalidation();
+        var services = new ServiceCollection().AddHybridCache().Services.AddNatsHybridCacheInvalidation().AddNatsHybridCacheInvalidation();
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+    }
+
+    [Fact]
+    public void Registering_before_AddHybridCache_fails_naming_the_order()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddNatsHybridCacheInvalidation());
+        Assert.Contains("AddHybridCache()", ex.Message, StringComparison.Ordinal);
+        var keyed = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddHybridCache().Services.AddNatsHybridCacheInvalidation("orders"));
+        Assert.Contains("AddKeyedHybridCache(orders)", keyed.Message, StringComparison.Ordinal);
     }
 
     [Fact]

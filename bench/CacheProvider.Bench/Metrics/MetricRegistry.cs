@@ -37,6 +37,12 @@ internal static class MetricRegistry
         () => new RedisCacheMetric("sliding"),
         () => new RedisCacheMetric("remove-churn"),
         () => new RedisCacheMetric("hybrid-invalidation"),
+        () => new HybridMetric("l1-hit"),
+        () => new HybridMetric("l2-read"),
+        () => new HybridMetric("l2-sequential"),
+        () => new HybridMetric("miss"),
+        () => new HybridMetric("stale"),
+        () => new SessionMetric(),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>

@@ -9,9 +9,6 @@ namespace CacheProvider.Grains.Caching.Internal;
 /// </summary>
 internal static class CacheExpiration
 {
-    public const string AbsoluteHeader = CacheExpirationRules.AbsoluteHeader;
-    public const string SlidingHeader = CacheExpirationRules.SlidingHeader;
-
     /// <summary>Client side: the absolute deadline (unix ms, 0 = none) and sliding window (ms, 0 = none) of <paramref name="options"/>.</summary>
     public static CacheEntryExpiration From(DistributedCacheEntryOptions options, DateTimeOffset now)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -16,8 +15,9 @@ namespace CacheProvider.Grains;
 /// <summary>
 /// Grain state on NATS KV with Orleans' <c>IGrainStorage</c> semantics: ETag = KV revision, strict optimistic
 /// concurrency (<see cref="InconsistentStateException"/>), delete-on-clear or retained tombstones, and an optional
-/// TTL per state name or type written as <c>Nats-TTL</c> on every write. Keys are
-/// <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, each token injectively encoded.
+/// TTL written as <c>Nats-TTL</c> on every write: per grain (a state implementing <see cref="IStateTimeToLive"/>),
+/// else per state name or type. Keys are <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, each token
+/// injectively encoded.
 /// </summary>
 public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -107,21 +107,18 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         lifecycle.Subscribe(OptionFormattingUtilities.Name<NatsGrainStorage>(Name), _options.InitStage, StartAsync);
     }
 
-    /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded.</summary>
-    public string GetStateKey(string stateName, GrainId grainId)
-    {
-        ArgumentNullException.ThrowIfNull(stateName);
-        var builder = new StringBuilder(KeyPrefix, 96);
-        KeyEncoder.AppendToken(builder, stateName);
-        builder.Append('.');
-        KeyEncoder.AppendToken(builder, grainId.Type.ToString());
-        builder.Append('.');
-        KeyEncoder.AppendToken(builder, grainId.Key.ToString());
-        return builder.ToString();
-    }
+    /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded (<see cref="NatsGrainStateKeys"/>).</summary>
+    public string GetStateKey(string stateName, GrainId grainId) => NatsGrainStateKeys.GetStateKeyAfterPrefix(KeyPrefix, stateName, grainId);
 
-    /// <summary>The TTL window of a state (what readers are promised), or null when it never expires.</summary>
+    /// <summary>The configured TTL window of a state name and type (what readers are promised), or null when it never expires.</summary>
     public TimeSpan? GetStateTtl<T>(string stateName) => _ttl.GetWindow(stateName, typeof(T));
+
+    /// <summary>
+    /// The TTL window a write of <paramref name="state"/> uses: its own <see cref="IStateTimeToLive.TimeToLive"/>, else
+    /// the configured one (<see cref="GetStateTtl{T}(string)"/>); null when it never expires.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's own TTL is zero or negative.</exception>
+    public TimeSpan? GetStateTtl<T>(string stateName, T? state) => _ttl.GetWindow(stateName, state);
 
     /// <inheritdoc />
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
@@ -150,14 +147,16 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
-        var window = _ttl.GetWindow(stateName, typeof(T));
         using var scope = BeginOperation(key);
         var last = await bucket.GetLastAsync(key, _options.ReadMode, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (last is { IsValue: true } && !last.IsExpiredAt(now))
         {
             var revision = last.Revision;
-            if (window is { } w && _options.RefreshTtlOnRead && last.ExpiresAt is { } expiresAt && expiresAt - now < w)
+            var state = _serializer.Deserialize<T>(last.Value);
+
+            // The window is the stored state's own TTL, else the configured one: known only once the value is read.
+            if (_options.RefreshTtlOnRead && last.ExpiresAt is { } expiresAt && _ttl.TryGetWindow(stateName, state) is { } w && expiresAt - now < w)
             {
                 try
                 {
@@ -175,10 +174,11 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
                     }
 
                     revision = last.Revision;
+                    state = _serializer.Deserialize<T>(last.Value);
                 }
             }
 
-            grainState.State = _serializer.Deserialize<T>(last.Value);
+            grainState.State = state;
             grainState.ETag = revision.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
             scope.Complete(revision);
@@ -206,7 +206,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
-        var ttl = StoredTtl<T>(stateName);
+        var ttl = StoredTtl(stateName, grainState.State);
         var value = _serializer.Serialize(grainState.State).ToMemory();
         using var scope = BeginOperation(key);
         ulong revision;
@@ -250,7 +250,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         ArgumentNullException.ThrowIfNull(grainState);
         var bucket = await GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var key = GetStateKey(stateName, grainId);
-        var tombstoneTtl = _options.DeleteStateOnClear ? _options.DeleteTombstoneTtl : StoredTtl<T>(stateName);
+        var tombstoneTtl = _options.DeleteStateOnClear ? _options.DeleteTombstoneTtl : StoredTtl(stateName, grainState.State);
         using var scope = BeginOperation(key);
         ulong? revision = null;
         if (!string.IsNullOrEmpty(grainState.ETag))
@@ -306,7 +306,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
 
     private StateOperationScope BeginOperation(string key) => Volatile.Read(ref _watcher)?.BeginOperation(key) ?? default;
 
-    private TimeSpan? StoredTtl<T>(string stateName) => _ttl.GetWindow(stateName, typeof(T)) is { } w ? _ttl.ToStoredTtl(w) : null;
+    private TimeSpan? StoredTtl<T>(string stateName, T? state) => _ttl.GetWindow(stateName, state) is { } w ? _ttl.ToStoredTtl(w) : null;
 
     private void SetEmpty<T>(IGrainState<T> grainState, KvEntry? last, StateOperationScope scope)
     {

@@ -26,7 +26,7 @@ namespace CacheProvider.Caching;
 /// The synchronous <see cref="IDistributedCache"/> members block on the asynchronous ones (the NATS client has no
 /// synchronous path); prefer the async members.
 /// </remarks>
-public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDistributedCache, IAsyncDisposable
+public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDistributedCache, ICacheKeyEventSource, IAsyncDisposable
 {
     /// <summary>
     /// Longest key, in UTF-8 bytes (32 KiB: 32,768 ASCII characters). Any string up to it works; every operation

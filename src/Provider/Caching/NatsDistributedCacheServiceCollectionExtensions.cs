@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace CacheProvider.Caching;
 
-/// <summary>Registers <see cref="NatsDistributedCache"/> as <see cref="IDistributedCache"/> and <see cref="IBufferDistributedCache"/>.</summary>
+/// <summary>Registers <see cref="NatsDistributedCache"/> as <see cref="IDistributedCache"/>, <see cref="IBufferDistributedCache"/> and <see cref="ICacheKeyEventSource"/>.</summary>
 public static class NatsDistributedCacheServiceCollectionExtensions
 {
     /// <summary>
@@ -36,8 +36,8 @@ public static class NatsDistributedCacheServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds a named cache, resolvable as keyed <see cref="IDistributedCache"/>, <see cref="IBufferDistributedCache"/> and
-    /// <see cref="NatsDistributedCache"/> under <paramref name="name"/>. Give each its own bucket or key prefix, and a
+    /// Adds a named cache, resolvable as keyed <see cref="IDistributedCache"/>, <see cref="IBufferDistributedCache"/>,
+    /// <see cref="ICacheKeyEventSource"/> and <see cref="NatsDistributedCache"/> under <paramref name="name"/>. Give each its own bucket or key prefix, and a
     /// <see cref="NatsDistributedCacheOptions.ConnectionKey"/> to use a keyed NATS.Net connection.
     /// </summary>
     public static IServiceCollection AddKeyedNatsDistributedCache(this IServiceCollection services, string name, Action<NatsDistributedCacheOptions> configure)
@@ -54,6 +54,7 @@ public static class NatsDistributedCacheServiceCollectionExtensions
         });
         services.TryAddKeyedSingleton<IDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
         services.TryAddKeyedSingleton<IBufferDistributedCache>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
+        services.TryAddKeyedSingleton<ICacheKeyEventSource>(name, (sp, key) => sp.GetRequiredKeyedService<NatsDistributedCache>(key));
         return services;
     }
 
@@ -82,6 +83,7 @@ public static class NatsDistributedCacheServiceCollectionExtensions
         });
         services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp => sp.GetRequiredService<NatsDistributedCache>()));
         services.TryAddSingleton<IBufferDistributedCache>(sp => sp.GetRequiredService<NatsDistributedCache>());
+        services.TryAddSingleton<ICacheKeyEventSource>(sp => sp.GetRequiredService<NatsDistributedCache>());
         return services;
     }
 }

@@ -44,6 +44,7 @@ public sealed class SiloFixture : IAsyncLifetime
                 o.Bucket = StateBucket;
                 o.Storage = KeyValue.KvStorage.Memory;
                 o.StateTtls["short"] = TimeSpan.FromSeconds(1);
+                o.StateTtls[TimedGrain.StateName] = TimedGrain.ConfiguredTtl;
             });
             silo.AddNatsGrainStateWatcher(StorageName);
             silo.UseNatsReminderService(o =>

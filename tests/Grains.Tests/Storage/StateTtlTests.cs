@@ -68,6 +68,47 @@ public sealed class StateTtlTests(ITestOutputHelper output)
         Assert.True(fresh.RecordExists);
     }
 
+    /// <summary>A state with its own TTL (<see cref="IStateTimeToLive"/>).</summary>
+    public sealed record OwnTtlState : IStateTimeToLive
+    {
+        public string? A { get; set; }
+
+        public int TtlSeconds { get; set; }
+
+        [System.Text.Json.Serialization.JsonIgnore]
+        public TimeSpan? TimeToLive => TtlSeconds > 0 ? TimeSpan.FromSeconds(TtlSeconds) : null;
+    }
+
+    [Fact]
+    public async Task With_refresh_on_read_a_states_own_TTL_is_its_window_and_reads_renew_it_with_that_TTL()
+    {
+        await using var host = await GrainsTestHost.StartAsync(output);
+        var clock = new OffsetTimeProvider();
+        var storage = host.CreateStorage(false, o =>
+        {
+            o.DefaultStateTtl = TimeSpan.FromMinutes(10);
+            o.RefreshTtlOnRead = true;
+            o.RenewalFraction = 0.5;
+        }, time: clock);
+        var bucket = await storage.GetBucketAsync(default);
+        var shortId = TestIds.RandomInteger();
+        var configuredId = TestIds.RandomInteger();
+        await storage.WriteStateAsync("s", shortId, new GrainState<OwnTtlState>(new OwnTtlState { A = "own", TtlSeconds = 40 }));
+        await storage.WriteStateAsync("s", configuredId, new GrainState<OwnTtlState>(new OwnTtlState { A = "configured" }));
+        Assert.Equal(TimeSpan.FromSeconds(60), (await bucket.GetLastAsync(storage.GetStateKey("s", shortId)))!.Ttl);
+        Assert.Equal(TimeSpan.FromMinutes(15), (await bucket.GetLastAsync(storage.GetStateKey("s", configuredId)))!.Ttl);
+
+        // 39 s left < its own 40 s window: renewed with its own TTL; the configured state (14.65 min left > 10 min) is not.
+        clock.Offset = TimeSpan.FromSeconds(21);
+        var read = new GrainState<OwnTtlState>();
+        await storage.ReadStateAsync("s", shortId, read);
+        Assert.Equal("own", read.State!.A);
+        await storage.ReadStateAsync("s", configuredId, new GrainState<OwnTtlState>());
+        Assert.Equal(1, storage.Renewals);
+        Assert.Equal(TimeSpan.FromSeconds(60), (await bucket.GetLastAsync(storage.GetStateKey("s", shortId), KvReadMode.Leader))!.Ttl);
+        Assert.Equal(read.ETag, (await bucket.GetLastAsync(storage.GetStateKey("s", shortId), KvReadMode.Leader))!.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task Reads_renew_the_TTL_only_when_less_than_the_window_remains()
     {

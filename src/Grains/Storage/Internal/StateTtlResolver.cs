@@ -4,9 +4,10 @@ using System.Reflection;
 namespace CacheProvider.Grains.Internal;
 
 /// <summary>
-/// Resolves the TTL window of a (state name, state type): <see cref="NatsGrainStorageOptions.StateTtls"/>, then
-/// <see cref="StateTtlAttribute"/> on the type, then <see cref="NatsGrainStorageOptions.DefaultStateTtl"/>.
-/// Cached per pair so the hot path does no reflection.
+/// Resolves the TTL window of a state: the state's own <see cref="IStateTimeToLive.TimeToLive"/>, else
+/// <see cref="NatsGrainStorageOptions.StateTtls"/>, then <see cref="StateTtlAttribute"/> on the type, then
+/// <see cref="NatsGrainStorageOptions.DefaultStateTtl"/>. The configured part is cached per (name, type) so the hot
+/// path does no reflection.
 /// </summary>
 internal sealed class StateTtlResolver
 {
@@ -15,7 +16,7 @@ internal sealed class StateTtlResolver
 
     public StateTtlResolver(NatsGrainStorageOptions options) => _options = options;
 
-    /// <summary>The TTL window (what a client is promised), or null.</summary>
+    /// <summary>The configured TTL window (what a client is promised) of a state name and type, or null.</summary>
     public TimeSpan? GetWindow(string stateName, Type stateType)
     {
         if (_cache.TryGetValue((stateName, stateType), out var cached))
@@ -28,6 +29,34 @@ internal sealed class StateTtlResolver
         _cache[(stateName, stateType)] = window;
         return window;
     }
+
+    /// <summary>
+    /// The TTL window of <paramref name="state"/> (its own TTL, else the configured one), or null when it never expires.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's own TTL is zero or negative (and not infinite).</exception>
+    public TimeSpan? GetWindow<T>(string stateName, T? state)
+    {
+        if (state is IStateTimeToLive { TimeToLive: { } own })
+        {
+            if (own == Timeout.InfiniteTimeSpan)
+            {
+                return null;
+            }
+
+            if (own <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(state), own, $"IStateTimeToLive.TimeToLive of state '{stateName}' must be positive, Timeout.InfiniteTimeSpan (never) or null (the configured TTL).");
+            }
+
+            return own;
+        }
+
+        return GetWindow(stateName, typeof(T));
+    }
+
+    /// <summary>Like <see cref="GetWindow{T}(string, T)"/>, but a state's invalid own TTL gives null instead of throwing (reads never fail on it).</summary>
+    public TimeSpan? TryGetWindow<T>(string stateName, T? state) =>
+        state is IStateTimeToLive { TimeToLive: { } own } && own != Timeout.InfiniteTimeSpan && own <= TimeSpan.Zero ? null : GetWindow(stateName, state);
 
     /// <summary>
     /// The Nats-TTL written for a window: the window, or window × (1 + fraction) with refresh-on-read; rounded up to
