@@ -19,7 +19,7 @@ public sealed class CacheKeyEventTests(CacheClusterFixture fixture)
         var cache = front.Cache;
         await using var events = new Collected<CacheKeyEvent>(ct => cache.WatchKeyEventsAsync(ct));
         var probe = NewKey("probe-");
-        await events.ProbeUntilLiveAsync(() => cache.RemoveAsync(probe), e => e.Key == probe);
+        await events.ProbeUntilLiveAsync(async () => { await cache.SetAsync(probe, [1], new DistributedCacheEntryOptions()); await cache.RemoveAsync(probe); }, e => e.Key == probe);
 
         // Characters the KV scheme encodes (dots, colons, non-ASCII) come back as they were.
         var expiring = NewKey("user:ä.") + ".*>";
@@ -51,7 +51,7 @@ public sealed class CacheKeyEventTests(CacheClusterFixture fixture)
         var cache = front.Cache;
         await using var events = new Collected<CacheKeyEvent>(ct => cache.WatchKeyEventsAsync(ct));
         var probe = NewKey("probe-");
-        await events.ProbeUntilLiveAsync(() => cache.RemoveAsync(probe), e => e.Key == probe);
+        await events.ProbeUntilLiveAsync(async () => { await cache.SetAsync(probe, [1], new DistributedCacheEntryOptions()); await cache.RemoveAsync(probe); }, e => e.Key == probe);
 
         var longKey = NewKey() + new string('ö', NatsGrainStateKeys.MaxTokenLength);
         await cache.SetAsync(longKey, [1], new DistributedCacheEntryOptions());
@@ -92,7 +92,7 @@ public sealed class CacheKeyEventTests(CacheClusterFixture fixture)
         ICacheKeyEventSource source = front.Cache;
         await using var ended = new Collected<Sessions.SessionEnded>(ct => Sessions.DistributedSessionEvents.WatchEndedSessionsAsync(source, ct));
         var probe = Guid.NewGuid().ToString();
-        await ended.ProbeUntilLiveAsync(() => front.Cache.RemoveAsync(probe), e => e.SessionKey == probe);
+        await ended.ProbeUntilLiveAsync(async () => { await front.Cache.SetAsync(probe, [1], new DistributedCacheEntryOptions()); await front.Cache.RemoveAsync(probe); }, e => e.SessionKey == probe);
 
         // A session-shaped key is a session; another key of the same cache is not.
         var session = Guid.NewGuid().ToString();

@@ -4,6 +4,7 @@ using System.Text;
 using CacheProvider.Caching;
 using CacheProvider.Sessions;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -190,7 +191,7 @@ public sealed class StockSessionTests(CacheClusterFixture fixture, ITestOutputHe
             Assert.Same(source, cache);
             var ended = new Collected<SessionEnded>(ct => source.WatchEndedSessionsAsync(ct));
             var probe = Guid.NewGuid().ToString();
-            await ended.ProbeUntilLiveAsync(() => cache.RemoveAsync(probe), e => e.SessionKey == probe);
+            await ended.ProbeUntilLiveAsync(async () => { await cache.SetAsync(probe, [1], new DistributedCacheEntryOptions()); await cache.RemoveAsync(probe); }, e => e.SessionKey == probe);
             return ended;
         }
 
