@@ -55,11 +55,23 @@ internal sealed class CacheHarness : IAsyncDisposable
 /// <summary>Counts one instrument of the cache's meter.</summary>
 internal sealed class CounterProbe : IDisposable
 {
+    // The meter is process-wide and other test classes run alongside: a probe may count only its own async flow.
+    private static readonly AsyncLocal<CounterProbe?> Flow = new();
     private readonly MeterListener _listener = new();
     private long _value;
 
-    public CounterProbe(string instrument)
+    /// <param name="instrument">The counter.</param>
+    /// <param name="thisFlowOnly">
+    /// Count only measurements made on the creating test's async flow (the cache calls it awaits), not those of
+    /// background work such as watch loops or of tests running in parallel.
+    /// </param>
+    public CounterProbe(string instrument, bool thisFlowOnly = false)
     {
+        if (thisFlowOnly)
+        {
+            Flow.Value = this;
+        }
+
         _listener.InstrumentPublished = (i, l) =>
         {
             if (i.Meter.Name == "CacheProvider.Caching" && i.Name == instrument)
@@ -67,7 +79,13 @@ internal sealed class CounterProbe : IDisposable
                 l.EnableMeasurementEvents(i);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref _value, v));
+        _listener.SetMeasurementEventCallback<long>((_, v, _, _) =>
+        {
+            if (!thisFlowOnly || ReferenceEquals(Flow.Value, this))
+            {
+                Interlocked.Add(ref _value, v);
+            }
+        });
         _listener.Start();
     }
 
