@@ -16,6 +16,8 @@ public abstract partial class DistributedCacheBehaviourTests
         // Value i is i repeated: a torn or mixed value shows as a byte that differs from the first.
         static byte[] ValueOf(int i) => Enumerable.Repeat((byte)i, length).ToArray();
 
+        static string Describe(byte[]? value) => value is null ? "missing" : $"{value.Length} bytes, first {value[0]}";
+
         static void AssertWhole(byte[]? value)
         {
             if (value is not null)
@@ -52,12 +54,13 @@ public abstract partial class DistributedCacheBehaviourTests
 
         // An instance that keeps values near may briefly hold a value another instance replaced: they converge.
         byte[]? final = null;
+        byte[]? other = null;
         Assert.True(await EventuallyAsync(async () =>
         {
             final = await Cache.GetAsync(key);
-            var other = await OtherCache.GetAsync(key);
+            other = await OtherCache.GetAsync(key);
             return final is not null && final.AsSpan().SequenceEqual(other);
-        }), "the instances never agreed on the last value");
+        }), $"the instances never agreed on the last value: {Describe(final)} and {Describe(other)}");
         AssertWhole(final);
     }
 }
