@@ -26,7 +26,7 @@ namespace CacheProvider.Grains.Caching;
 /// </remarks>
 [Reentrant]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The write gate lives as long as the activation; it holds no unmanaged resource.")]
-internal sealed class CacheGrain : Grain, ICacheGrain
+internal sealed partial class CacheGrain : Grain, ICacheGrain
 {
     /// <summary>Attempts of a set or remove that meets another writer's revision (each learns the current ETag).</summary>
     private const int MaxAttempts = 4;
@@ -48,6 +48,9 @@ internal sealed class CacheGrain : Grain, ICacheGrain
     private Guid? _lease;
     private TaskCompletionSource? _leaseEnded;
     private bool _deactivateWhenLeaseEnds;
+    private IGrainTimer? _deadlineTimer;
+    private long _deadlineTimerDueMs = long.MaxValue;
+    private long _absoluteDeadlineMs;
 
     public CacheGrain(CacheGrainStore store) => _store = store;
 
@@ -90,6 +93,7 @@ internal sealed class CacheGrain : Grain, ICacheGrain
                 // The last read before this activation is unknown: the stored server deadline (window × (1 + fraction) after the last write) is the bound.
                 var serverDeadline = entry.ServerDeadlineUnixMs;
                 _slidingDeadlineMs = entry.SlidingMs > 0 ? Cap(serverDeadline > 0 ? serverDeadline : nowMs + entry.SlidingMs, entry.AbsoluteUnixMs) : 0;
+                ArmDeadline();
             }
         }
         finally
@@ -153,6 +157,7 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         var entry = CacheEntryState.Create(value, expiration, nowMs, _store.Options.SlidingRenewalFraction);
         _entry = entry;
         _slidingDeadlineMs = expiration.SlidingMs > 0 ? Cap(nowMs + expiration.SlidingMs, expiration.AbsoluteUnixMs) : 0;
+        ArmDeadline();
         try
         {
             await PersistAsync(entry);
@@ -215,82 +220,6 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         this.DeactivateOnIdle();
     }
 
-    public async Task<CacheLookup> GetOrLease(TimeSpan leaseWait)
-    {
-        while (true)
-        {
-            var value = await Get();
-            if (value is not null)
-            {
-                return new CacheLookup { Value = value };
-            }
-
-            if (_lease is null)
-            {
-                var lease = Guid.NewGuid();
-                _lease = lease;
-                _leaseEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                return new CacheLookup { Lease = lease };
-            }
-
-            var held = _lease;
-            var ended = _leaseEnded!.Task;
-            try
-            {
-                await ended.WaitAsync(leaseWait);
-            }
-            catch (TimeoutException)
-            {
-                // The holder went silent (crashed client): the next caller may try.
-                if (_lease == held)
-                {
-                    EndLease();
-                }
-            }
-        }
-    }
-
-    public async Task CompleteLease(Guid lease, byte[] value, CacheEntryExpiration expiration)
-    {
-        try
-        {
-            await Set(value, expiration);
-        }
-        finally
-        {
-            if (_lease == lease)
-            {
-                EndLease();
-            }
-        }
-    }
-
-    public Task AbandonLease(Guid lease)
-    {
-        if (_lease == lease)
-        {
-            EndLease();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private void EndLease()
-    {
-        _lease = null;
-        var ended = _leaseEnded;
-        _leaseEnded = null;
-        ended?.TrySetResult();
-        if (_deactivateWhenLeaseEnds)
-        {
-            _deactivateWhenLeaseEnds = false;
-            if (_entry is null)
-            {
-                this.DeactivateOnIdle();
-            }
-        }
-    }
-
     private bool IsLive(long nowMs)
     {
         if (_entry is not { } entry)
@@ -308,6 +237,52 @@ internal sealed class CacheGrain : Grain, ICacheGrain
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Keeps a one-shot grain timer at the entry's absolute deadline, so the activation deactivates when the entry ends
+    /// for readers: the server's marker alone comes up to a second later (TTLs are whole seconds, rounded up) plus the
+    /// server's expiry sweep. Only absolute deadlines: a new activation knows them from storage, whereas the last access
+    /// to a sliding entry is known only to this activation, so a sliding entry that ends unread drops its value and keeps
+    /// the activation (refusing reads) until the marker. A deadline that moved later (a new set) is found when the timer
+    /// fires, which re-arms it.
+    /// </summary>
+    private void ArmDeadline()
+    {
+        _absoluteDeadlineMs = _entry?.AbsoluteUnixMs ?? 0;
+        var deadline = _absoluteDeadlineMs;
+        if (deadline <= 0 || deadline >= _deadlineTimerDueMs)
+        {
+            return;
+        }
+
+        _deadlineTimerDueMs = deadline;
+        var due = TimeSpan.FromMilliseconds(Math.Max(0, deadline - NowMs()));
+        if (_deadlineTimer is null)
+        {
+            _deadlineTimer = this.RegisterGrainTimer(static (grain, _) => grain.OnDeadline(), this, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+        }
+        else
+        {
+            _deadlineTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private Task OnDeadline()
+    {
+        _deadlineTimerDueMs = long.MaxValue;
+        var nowMs = NowMs();
+        if (IsLive(nowMs))
+        {
+            ArmDeadline();
+        }
+        else if (_absoluteDeadlineMs > 0 && _absoluteDeadlineMs <= nowMs)
+        {
+            // Ended now, or at a read since (which only dropped the value); a lease holder's waiters keep it until the lease ends.
+            Invalidate();
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task SlideAsync(long nowMs)

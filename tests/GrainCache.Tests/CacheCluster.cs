@@ -40,7 +40,7 @@ public sealed class CacheCluster : IAsyncDisposable
 
     internal CacheGrainStore Store => SiloServices.GetRequiredService<CacheGrainStore>();
 
-    public static async Task<CacheCluster> StartAsync(INatsConnection connection, int silos = 1, Action<NatsGrainStorageOptions>? configureStorage = null, TimeSpan? clientResponseTimeout = null)
+    public static async Task<CacheCluster> StartAsync(INatsConnection connection, int silos = 1, Action<NatsGrainStorageOptions>? configureStorage = null, TimeSpan? clientResponseTimeout = null, Action<NatsCacheGrainOptions>? configureGrains = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         if (clientResponseTimeout is { } timeout)
@@ -58,7 +58,7 @@ public sealed class CacheCluster : IAsyncDisposable
                 o.Storage = KvStorage.Memory;
                 o.LimitMarkerTtl = TimeSpan.FromSeconds(5);
                 configureStorage?.Invoke(o);
-            });
+            }, configureGrains);
             silo.Services.AddOrleansNatsDistributedCache();
         });
         var cluster = builder.Build();

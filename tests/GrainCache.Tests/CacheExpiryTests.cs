@@ -77,4 +77,32 @@ public sealed class CacheExpiryTests(CacheClusterFixture fixture)
             Assert.Null(await cache.GetAsync(key));
         }
     }
+
+    [Fact]
+    public async Task An_entry_deactivates_its_grain_at_its_absolute_deadline_without_the_servers_marker()
+    {
+        // The server is paused after the set: no expiry marker can be written or delivered, so only the grain's own
+        // deadline can end the activation.
+        await using var server = await NatsServer.StartAsync();
+        await using var connection = await server.ConnectAsync();
+        await using var cluster = await CacheCluster.StartAsync(connection);
+        var cache = cluster.ClientCache;
+        var key = NewKey();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(1.5);
+        await cache.SetAsync(key, "own"u8.ToArray(), new DistributedCacheEntryOptions { AbsoluteExpiration = deadline });
+        Assert.Equal(1, await cluster.LiveActivationsAsync([key]));
+
+        server.Pause();
+        try
+        {
+            Assert.True(await Eventually.HoldsAsync(async () => await cluster.LiveActivationsAsync([key]) == 0), "the grain outlived its entry's absolute deadline");
+            Assert.True(DateTimeOffset.UtcNow >= deadline, "deactivated before the deadline");
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        Assert.Null(await cache.GetAsync(key));
+    }
 }
