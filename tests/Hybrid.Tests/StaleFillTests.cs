@@ -1,3 +1,4 @@
+using CacheProvider.KeyValue;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace CacheProvider.Hybrid.Tests;
@@ -105,9 +106,17 @@ public sealed class StaleFillTests(ITestOutputHelper output)
         await using var a = await HybridNode.StartAsync(server, "stale-mix");
         await using var b = await HybridNode.StartAsync(server, "stale-mix");
 
-        // A writes 1, 2, 3, … to each key, one Set at a time per key, so B's n-th applied change of a key is value n.
+        // A writes 1, 2, 3, … to each key, one Set at a time per key. B's watch sees each key's changes in order but may
+        // skip a revision that the next one replaced before delivery (history 1), so B's n-th applied change of a key is
+        // value n or newer: n is a floor no read that starts afterwards may go below.
         var applied = new long[Keys];
-        b.Invalidator.AppliedChange += change => Interlocked.Increment(ref applied[int.Parse(change.Key!.AsSpan(2))]);
+        var lastApplied = new long[Keys];
+        b.Invalidator.AppliedChange += change =>
+        {
+            var k = int.Parse(change.Key!.AsSpan(2));
+            Interlocked.Increment(ref applied[k]);
+            Interlocked.Exchange(ref lastApplied[k], (long)change.Revision);
+        };
         var readOptions = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
         var writing = true;
         long reads = 0, stale = 0;
@@ -123,6 +132,8 @@ public sealed class StaleFillTests(ITestOutputHelper output)
             var i = r;
             while (Volatile.Read(ref writing))
             {
+                // L1 hits complete synchronously: yield so eight readers cannot starve the writers and the watch on 2 cores.
+                await Task.Yield();
                 var k = i++ % Keys;
                 var floor = Interlocked.Read(ref applied[k]);
                 var value = await b.Hybrid.GetOrCreateAsync($"k.{k}", _ => ValueTask.FromResult(0), readOptions);
@@ -135,7 +146,17 @@ public sealed class StaleFillTests(ITestOutputHelper output)
             }
         })).ToArray();
         await Task.WhenAll(writers);
-        await Eventually.TrueAsync(() => Task.FromResult(applied.All(n => Interlocked.Read(ref n) == SetsPerKey)), "B applied every Set");
+        await using var connection = await server.ConnectAsync();
+        var bucket = await new KvContext(connection).GetBucketAsync("stale-mix");
+        var finalRevisions = new long[Keys];
+        for (var k = 0; k < Keys; k++)
+        {
+            finalRevisions[k] = (long)(await bucket.GetAsync($"k.{k}"))!.Revision;
+        }
+
+        await Eventually.TrueAsync(
+            () => Task.FromResult(Enumerable.Range(0, Keys).All(k => Interlocked.Read(ref lastApplied[k]) == finalRevisions[k])),
+            () => $"B applied every key's last Set (applied per key: {string.Join(", ", applied)}; last revisions {string.Join(", ", lastApplied)} of {string.Join(", ", finalRevisions)}; flushes {b.Invalidator.Flushes})");
         Volatile.Write(ref writing, false);
         await Task.WhenAll(readers);
 
