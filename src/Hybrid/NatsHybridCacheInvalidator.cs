@@ -216,7 +216,7 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
             return;
         }
 
-        if (_guard.Invalidate(key) is { } handedOut)
+        if (_guard.Invalidate(key, change.Revision) is { } handedOut)
         {
             // Fetches of this key that already hold an older value from L2 and are handing it out: once they are done, no
             // read starting later can join them. Bounded: a fetch that never fills L1 is forgotten by the guard.

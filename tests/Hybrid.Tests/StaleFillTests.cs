@@ -93,7 +93,7 @@ public sealed class StaleFillTests(ITestOutputHelper output)
         using var cts = new CancellationTokenSource();
         Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("k", NoFactory, ReadOnly, cancellationToken: cancellable ? cts.Token : default));
         Assert.True(b.L1.TryGetValue("k", out _));
-        Assert.Equal(0, b.Invalidator.Guard.HandedOutCount);
+        await Eventually.TrueAsync(() => Task.FromResult(b.Invalidator.Guard.HandedOutCount == 0), "nothing left handed out");
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class StaleFillTests(ITestOutputHelper output)
                 var floor = Interlocked.Read(ref applied[k]);
                 var value = await b.Hybrid.GetOrCreateAsync($"k.{k}", _ => ValueTask.FromResult(0), readOptions);
                 Interlocked.Increment(ref reads);
-                if (value < floor)
+                if (value != 0 && value < floor) // 0: a miss (no value; HybridCache would ask its factory)
                 {
                     Interlocked.Increment(ref stale);
                     output.WriteLine($"stale: k.{k} returned {value} after B applied {floor}");

@@ -3,10 +3,12 @@ using CacheProvider.Bench.Harness;
 using CacheProvider.Caching;
 using CacheProvider.Connection;
 using CacheProvider.Hybrid;
+using CacheProvider.KeyValue;
 using CacheProvider.Testing;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NATS.Client.Core;
 
 namespace CacheProvider.Bench.Metrics;
 
@@ -36,6 +38,8 @@ internal sealed class HybridMetric : IMetric
     private Exception? _redisError;
     private (HybridCache A, HybridCache B, NatsHybridCacheInvalidator BInvalidator) _ours;
     private (HybridCache A, HybridCache B) _peer;
+    private NatsConnection? _staleConnection;
+    private KvBucket? _staleBucket;
 
     public HybridMetric(string mode)
     {
@@ -67,6 +71,13 @@ internal sealed class HybridMetric : IMetric
         var a = await StartNodeAsync(context.ServerUrl, bucket, cancellationToken).ConfigureAwait(false);
         var b = await StartNodeAsync(context.ServerUrl, bucket, cancellationToken).ConfigureAwait(false);
         _ours = (a.GetRequiredService<HybridCache>(), b.GetRequiredService<HybridCache>(), b.GetRequiredService<NatsHybridCacheInvalidator>());
+        if (_mode == "stale")
+        {
+            // Reads the revision each of A's Sets was stored at, to know which value a change B applied carried.
+            _staleConnection = new NatsConnection(NatsOpts.Default with { Url = context.ServerUrl, Name = "bench-stale-revisions" });
+            _staleBucket = await new KvContext(_staleConnection).GetBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             _redis = await RedisServer.StartAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -201,30 +212,13 @@ internal sealed class HybridMetric : IMetric
         var prefix = $"s{Interlocked.Increment(ref _run)}.";
         var total = Count(warmup, StaleOperations);
         var written = new long[StaleKeys];   // values handed to A's Sets, per key (1, 2, 3, …)
-        var floor = new long[StaleKeys];     // ours: changes B applied; peer: A's Sets that returned
         var locks = Enumerable.Range(0, StaleKeys).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
-        var setReturned = new long[StaleKeys][];
-        for (var k = 0; k < StaleKeys; k++)
-        {
-            setReturned[k] = new long[total / 10 + 16];
-        }
-
-        var delays = new List<long>(total / 10);
-        long stale = 0;
+        var ledger = new StaleReadLedger(StaleKeys, total);
         void OnApplied(CacheKeyChange change)
         {
             if (change.Key is { } key && key.StartsWith(prefix, StringComparison.Ordinal))
             {
-                var k = int.Parse(key.AsSpan(prefix.Length));
-                var n = Interlocked.Increment(ref floor[k]);
-                var returned = Volatile.Read(ref setReturned[k][n]);
-                if (returned != 0)
-                {
-                    lock (delays)
-                    {
-                        delays.Add(Stopwatch.GetTimestamp() - returned);
-                    }
-                }
+                ledger.Applied(int.Parse(key.AsSpan(prefix.Length)), change.Revision);
             }
         }
 
@@ -241,16 +235,23 @@ internal sealed class HybridMetric : IMetric
                 var key = prefix + k;
                 if (i % 10 == 0)
                 {
-                    // One Set per key at a time, so A's writes of a key reach the bucket in value order.
+                    // One Set per key at a time, so A's writes of a key reach the bucket in value order, and the key's
+                    // latest revision read right after a Set is that Set's.
                     await locks[k].WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
                         var n = ++written[k];
                         await a.SetAsync(key, n, cancellationToken: cancellationToken).ConfigureAwait(false);
-                        Volatile.Write(ref setReturned[k][n], Stopwatch.GetTimestamp());
+                        var returnedAt = Stopwatch.GetTimestamp();
                         if (invalidator is null)
                         {
-                            Interlocked.Exchange(ref floor[k], n);
+                            ledger.SetReturned(k, n, returnedAt, 0);
+                            ledger.Delivered(k, n);
+                        }
+                        else
+                        {
+                            var stored = await _staleBucket!.GetLastAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+                            ledger.SetReturned(k, n, returnedAt, stored?.Revision ?? 0);
                         }
                     }
                     finally
@@ -260,12 +261,9 @@ internal sealed class HybridMetric : IMetric
                 }
                 else
                 {
-                    var before = Interlocked.Read(ref floor[k]);
+                    var start = Stopwatch.GetTimestamp();
                     var value = await b.GetOrCreateAsync(key, _ => ValueTask.FromResult(0L), ReadOnly, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    if (value < before)
-                    {
-                        Interlocked.Increment(ref stale);
-                    }
+                    ledger.Read(k, start, value);
                 }
             }).ConfigureAwait(false);
         }
@@ -277,15 +275,10 @@ internal sealed class HybridMetric : IMetric
             }
         }
 
-        if (invalidator is null)
-        {
-            return [stale, double.NaN, double.NaN];
-        }
-
-        // Changes still on their way are not part of the percentiles.
-        var samples = delays.ToArray();
-        Array.Sort(samples);
-        return [stale, Latency.PercentileMicros(samples, 50), Latency.PercentileMicros(samples, 99)];
+        var (stale, deliveries) = ledger.Judge();
+        return invalidator is null
+            ? [stale, double.NaN, double.NaN]
+            : [stale, Latency.PercentileMicros(deliveries, 50), Latency.PercentileMicros(deliveries, 99)];
     }
 
     public async ValueTask DisposeAsync()
@@ -303,6 +296,11 @@ internal sealed class HybridMetric : IMetric
         if (_redis is not null)
         {
             await _redis.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_staleConnection is not null)
+        {
+            await _staleConnection.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

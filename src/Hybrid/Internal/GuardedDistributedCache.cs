@@ -7,16 +7,17 @@ namespace CacheProvider.Hybrid.Internal;
 
 /// <summary>
 /// HybridCache's view of the NATS cache. Writes and removals go straight through (on the caller's flow, so
-/// <see cref="NatsDistributedCache.SuppressWriteOf"/> still applies). A read is tracked by the guard: it notes the
-/// sequence when it starts, and when a change of the key was applied while it was in flight it reads again, so the
-/// value HybridCache gets (and shares with every caller that joined the fetch) is at least as new as every change
-/// applied before the read's last attempt started.
+/// <see cref="NatsDistributedCache.SuppressWriteOf"/> still applies). A read is tracked by the guard: it knows the KV
+/// revision it read, and when a change of the key with a later revision was applied by the time it is handed out, it
+/// reads again, so the value HybridCache gets (and shares with every caller that joined the fetch) is at least as new
+/// as every change applied before it was handed out.
 /// </summary>
 internal sealed class GuardedDistributedCache(NatsDistributedCache inner, HybridCacheGuard guard) : IBufferDistributedCache
 {
-    // A key changed by others faster than it can be read: after this many attempts the value is passed on, and the
-    // guard refuses to keep it in L1.
-    private const int MaxAttempts = 4;
+    // Each attempt reads the newest revision the server has, so a second one almost always settles it; should a key
+    // change faster than it can be read, the read reports a miss (HybridCache then asks its factory, the source of
+    // truth) rather than a value older than a change already applied.
+    private const int MaxAttempts = 8;
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
@@ -55,57 +56,60 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
 
     private async Task<byte[]?> GetTrackedAsync(HybridCacheGuard.L2Read read, CancellationToken token)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var value = await inner.GetAsync(read.Key, token).ConfigureAwait(false);
-            if (guard.AfterL2ReadForTests is { } pause)
-            {
-                await pause(read.Key).ConfigureAwait(false);
-            }
-
-            if (attempt == MaxAttempts || !guard.ChangedSince(read.Key, read.Since))
-            {
-                read.Hit = value is not null;
-                if (read.Hit)
-                {
-                    guard.HandOut(read);
-                }
-
-                return value;
-            }
-
-            read.Since = guard.Sequence;
-            guard.CountReread();
-        }
+        using var buffer = new PooledBufferWriter();
+        return await ReadTrackedAsync(read, buffer, token).ConfigureAwait(false) ? buffer.WrittenSpan.ToArray() : null;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> TryGetTrackedAsync(HybridCacheGuard.L2Read read, IBufferWriter<byte> destination, CancellationToken token)
     {
-        // The first attempt goes to a scratch buffer: a value that must be read again cannot be taken back from the caller's writer.
+        // Read into a scratch buffer: a value that must be read again cannot be taken back from the caller's writer.
         using var scratch = new PooledBufferWriter();
+        if (!await ReadTrackedAsync(read, scratch, token).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        destination.Write(scratch.WrittenSpan);
+        return true;
+    }
+
+    /// <summary>Reads until the value is not older than any change of the key applied meanwhile; a miss is final.</summary>
+    private async ValueTask<bool> ReadTrackedAsync(HybridCacheGuard.L2Read read, PooledBufferWriter scratch, CancellationToken token)
+    {
         for (var attempt = 1; ; attempt++)
         {
             scratch.Clear();
-            var hit = await inner.TryGetAsync(read.Key, scratch, token).ConfigureAwait(false);
+            var revision = await inner.TryGetRevisionAsync(read.Key, scratch, token).ConfigureAwait(false);
             if (guard.AfterL2ReadForTests is { } pause)
             {
                 await pause(read.Key).ConfigureAwait(false);
             }
 
-            if (attempt == MaxAttempts || !guard.ChangedSince(read.Key, read.Since))
+            if (revision == 0)
             {
-                read.Hit = hit;
-                if (hit)
-                {
-                    destination.Write(scratch.WrittenSpan);
-                    guard.HandOut(read);
-                }
-
-                return hit;
+                // A miss hands out nothing: HybridCache goes to its factory, the source of truth.
+                read.Hit = false;
+                return false;
             }
 
-            read.Since = guard.Sequence;
+            // Handed out before the check: a change applied meanwhile either finds this read registered (and waits for
+            // HybridCache to let go of it) or is seen by the check (and the value is read again).
+            read.Revision = revision;
+            read.Hit = true;
+            guard.HandOut(read);
+            if (!guard.IsOutdated(read))
+            {
+                return true;
+            }
+
+            guard.Withdraw(read);
+            if (attempt == MaxAttempts)
+            {
+                read.Hit = false;
+                return false;
+            }
+
             guard.CountReread();
         }
     }

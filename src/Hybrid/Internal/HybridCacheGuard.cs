@@ -5,16 +5,19 @@ using Microsoft.Extensions.Caching.Memory;
 namespace CacheProvider.Hybrid.Internal;
 
 /// <summary>
-/// What one HybridCache's L1 and L2 views share with its invalidator: which keys were invalidated since when, the L2 read
-/// in progress on the current async flow, and which L1 keys this HybridCache holds. Closes the race in which an L2 read
-/// that was in flight when another node's change arrived puts the older value into L1 after the eviction:
+/// What one HybridCache's L1 and L2 views share with its invalidator: the newest revision of each key whose change was
+/// applied, the L2 read in progress on the current async flow, and which L1 keys this HybridCache holds. Closes the race
+/// in which an L2 read that was in flight when another node's change arrived gives HybridCache the older value:
 /// <list type="bullet">
-/// <item>each applied change takes a number from one sequence and stores it in the key's slot (keys share slots by hash,
-/// which only ever makes a check more cautious);</item>
-/// <item>an L2 read notes the sequence when it starts; when the key's slot moved on meanwhile it reads again;</item>
-/// <item>an L1 insertion of a value that came from such a read is refused when the key's slot moved on since the read
-/// started. The check and the insertion, and an applied change's slot update and eviction, happen under the same lock
-/// (striped by slot), so neither can slip between the other's steps.</item>
+/// <item>each applied change records its key's newest revision in the key's slot (keys share slots by hash: when
+/// another key took the slot, a read falls back to "was anything applied there since I started");</item>
+/// <item>an L2 read knows the revision it read; when it is below its key's newest applied one it reads again (a value is
+/// never older than a change applied before it is handed out, however many changes arrive meanwhile);</item>
+/// <item>an L1 insertion of a value from such a read is refused when its revision is below the slot. The check and the
+/// insertion, and an applied change's slot update and eviction, happen under the same lock (striped by slot);</item>
+/// <item>a read registers its hand-out before that check, and a change scans the hand-outs after raising the slot, so
+/// either the read sees the change or the change waits until HybridCache has let go of the read's fetch (no caller can
+/// join it any more).</item>
 /// </list>
 /// HybridCache reads L2 and fills L1 in one async method, so the read in progress travels in an
 /// <see cref="AsyncLocal{T}"/> from the L2 view to the L1 view.
@@ -27,9 +30,12 @@ internal sealed class HybridCacheGuard
     // A fetch that handed out a value and did not fill L1 this long after is assumed never to (L1 writes turned off by
     // its flags, or deserialization failed); the longest a change's application waits for one.
     private const long ForgetHandedOutAfterMs = 200;
-    private readonly long[] _slots = new long[SlotCount];
+    private readonly SlotState?[] _slots = new SlotState?[SlotCount];
     private readonly object[] _stripes = new object[StripeCount];
-    private readonly AsyncLocal<L2Read?> _read = new();
+    // HybridCache writes L1 first and only then removes the in-flight fetch (which callers may still join) and completes
+    // it, in the same synchronous run. A fetch is let go when its async flow leaves the thread after its L1 write: the
+    // change notification of this AsyncLocal tells when.
+    private readonly AsyncLocal<L2Read?> _read = new(OnReadFlowChanged);
 
     // HybridCache's L1 keys: key → id of the entry this view committed (so a late eviction callback of a replaced entry
     // does not forget the newer one).
@@ -40,6 +46,7 @@ internal sealed class HybridCacheGuard
     private readonly ConcurrentDictionary<L2Read, byte> _handedOut = new();
     private long _sequence;
     private long _flushedAt;
+    private long _handOuts;
     private long _entryIds;
     private long _refusedFills;
     private long _rereads;
@@ -72,7 +79,19 @@ internal sealed class HybridCacheGuard
     public long Rereads => Interlocked.Read(ref _rereads);
 
     /// <summary>L2 reads whose value HybridCache has not put into L1 yet (normally none between operations).</summary>
-    public int HandedOutCount => _handedOut.Count;
+    public int HandedOutCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var (read, _) in _handedOut)
+            {
+                count += read.IsSettled ? 0 : 1;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>HybridCache's L1 keys as this guard knows them.</summary>
     public ICollection<string> HeldKeys => _held.Keys;
@@ -111,42 +130,55 @@ internal sealed class HybridCacheGuard
         return read;
     }
 
-    /// <summary>Whether a change of <paramref name="key"/> (or a flush) was applied after sequence <paramref name="since"/>.</summary>
-    public bool ChangedSince(string key, long since) =>
-        Volatile.Read(ref _slots[Slot(key)]) > since || Volatile.Read(ref _flushedAt) > since;
+    /// <summary>
+    /// Whether the value <paramref name="read"/> found is older than a change of its key applied since, or a flush
+    /// happened after the read started (changes may have gone unseen).
+    /// </summary>
+    public bool IsOutdated(L2Read read)
+    {
+        // The slot's key exactly: compare revisions. Another key took the slot since: whether anything was applied there
+        // after the read started (cautious, never wrong).
+        var state = Volatile.Read(ref _slots[Slot(read.Key)]);
+        if (state is not null && (string.Equals(state.Key, read.Key, StringComparison.Ordinal) ? state.Revision > read.Revision : state.Sequence > read.Since))
+        {
+            return true;
+        }
 
-    /// <summary>The sequence now: a read that starts after this sees every change applied up to it.</summary>
-    public long Sequence => Volatile.Read(ref _sequence);
+        return Volatile.Read(ref _flushedAt) > read.Since;
+    }
 
     /// <summary>
-    /// Applies another node's change of <paramref name="key"/>: later fills from older reads are refused, and L1 drops the
-    /// key. Returns the fetches of the key that already handed HybridCache an older value and have not reached L1 yet
-    /// (null when none: the usual case); the change counts as applied once they are done.
+    /// Applies another node's change of <paramref name="key"/> stored at <paramref name="revision"/>: later fills from
+    /// older reads are refused, and L1 drops the key. Returns the fetches of the key that already handed HybridCache an
+    /// older value and that HybridCache has not let go of yet (null when none: the usual case); the change counts as
+    /// applied once they are done.
     /// </summary>
-    public List<Task>? Invalidate(string key)
+    public List<Task>? Invalidate(string key, ulong revision)
     {
         var slot = Slot(key);
-        long sequence;
         lock (_stripes[slot % StripeCount])
         {
-            sequence = Interlocked.Increment(ref _sequence);
-            Volatile.Write(ref _slots[slot], sequence);
+            var state = _slots[slot];
+            var newest = state is not null && string.Equals(state.Key, key, StringComparison.Ordinal) && state.Revision > revision ? state.Revision : revision;
+            Volatile.Write(ref _slots[slot], new SlotState(key, newest, Interlocked.Increment(ref _sequence)));
             L1?.Remove(key);
         }
 
+        // Pairs with the barrier in HandOut (store of the slot, then load of the hand-outs; and the reverse there).
+        Interlocked.MemoryBarrier();
         List<Task>? pending = null;
         if (!_handedOut.IsEmpty)
         {
             var now = Environment.TickCount64;
             foreach (var (read, _) in _handedOut)
             {
-                if (now - read.HandedOutAt > ForgetHandedOutAfterMs)
+                if (read.IsReleased || now - read.HandedOutAt > ForgetHandedOutAfterMs)
                 {
-                    _handedOut.TryRemove(read, out _); // that fetch never filled L1 (L1 writes off, or it failed)
+                    _handedOut.TryRemove(read, out _); // let go, or it never filled L1 (L1 writes off, or it failed)
                 }
-                else if (read.Since < sequence && string.Equals(read.Key, key, StringComparison.Ordinal))
+                else if (read.Revision < revision && string.Equals(read.Key, key, StringComparison.Ordinal))
                 {
-                    (pending ??= []).Add(read.Done.Task);
+                    (pending ??= []).Add(read.Done);
                 }
             }
         }
@@ -154,11 +186,25 @@ internal sealed class HybridCacheGuard
         return pending;
     }
 
-    /// <summary>An L2 read hands its value to HybridCache (called just before it returns).</summary>
+    /// <summary>An L2 read is about to hand its value to HybridCache (called before its last check for changes).</summary>
     public void HandOut(L2Read read)
     {
         read.HandedOutAt = Environment.TickCount64;
         _handedOut.TryAdd(read, 0);
+        if ((Interlocked.Increment(ref _handOuts) & 255) == 0)
+        {
+            ForgetSettled(read.HandedOutAt);
+        }
+
+        // Pairs with the barrier in Invalidate: either that scan sees this read, or the read's check sees the change.
+        Interlocked.MemoryBarrier();
+    }
+
+    /// <summary>A handed-out read found a change applied meanwhile: it reads again from the sequence now.</summary>
+    public void Withdraw(L2Read read)
+    {
+        _handedOut.TryRemove(read, out _);
+        read.Restart(Volatile.Read(ref _sequence));
     }
 
     /// <summary>Drops every L1 entry of this HybridCache; fills from reads that started before are refused.</summary>
@@ -176,8 +222,8 @@ internal sealed class HybridCacheGuard
     }
 
     /// <summary>
-    /// Commits an L1 entry HybridCache built, unless its value came from an L2 read of the same key that started before a
-    /// change of that key was applied. Returns false when refused (the caller then releases the value).
+    /// Commits an L1 entry HybridCache built, unless its value came from an L2 read of the same key and is older than a
+    /// change of that key applied since (or a flush). Returns false when refused (the caller then releases the value).
     /// </summary>
     public bool TryCommit(GuardedCacheEntry entry)
     {
@@ -190,7 +236,7 @@ internal sealed class HybridCacheGuard
         {
             lock (_stripes[slot % StripeCount])
             {
-                if (fromRead && ChangedSince(key, read!.Since))
+                if (fromRead && IsOutdated(read!))
                 {
                     Interlocked.Increment(ref _refusedFills);
                     return false;
@@ -204,10 +250,32 @@ internal sealed class HybridCacheGuard
         }
         finally
         {
-            if (fromRead && _handedOut.TryRemove(read!, out _))
+            if (fromRead && _handedOut.ContainsKey(read!))
             {
-                read!.Complete();
+                // Stays registered until its flow leaves the thread: HybridCache has yet to let go of the fetch.
+                read!.Settle();
             }
+        }
+    }
+
+    /// <summary>Drops released or forgotten hand-outs (changes do it too; this keeps a quiet cache from piling them up).</summary>
+    private void ForgetSettled(long now)
+    {
+        foreach (var (read, _) in _handedOut)
+        {
+            if (read.IsReleased || now - read.HandedOutAt > ForgetHandedOutAfterMs)
+            {
+                _handedOut.TryRemove(read, out _);
+            }
+        }
+    }
+
+    /// <summary>A fetch's flow left its thread: once its value is in L1 (or refused), HybridCache has let go of the fetch.</summary>
+    private static void OnReadFlowChanged(AsyncLocalValueChangedArgs<L2Read?> change)
+    {
+        if (change.ThreadContextChanged && change.PreviousValue is { IsSettled: true } read && !ReferenceEquals(change.CurrentValue, read))
+        {
+            read.Release();
         }
     }
 
@@ -219,40 +287,77 @@ internal sealed class HybridCacheGuard
 
     private static int Slot(string key) => (int)((uint)key.GetHashCode() % SlotCount);
 
+    /// <summary>The last key whose change was applied in a slot, its newest revision applied, and the sequence then.</summary>
+    private sealed record SlotState(string Key, ulong Revision, long Sequence);
+
     /// <summary>One L2 read by HybridCache: its key, the sequence its last attempt started at, whether it found a value.</summary>
     internal sealed class L2Read(string key, long since)
     {
+        private readonly Lock _gate = new();
         private TaskCompletionSource? _done;
-        private int _completed;
+        private volatile bool _settled;
+        private volatile bool _released;
 
         public string Key { get; } = key;
 
-        public long Since { get; set; } = since;
+        public long Since { get; private set; } = since;
+
+        /// <summary>The KV revision of the value the last attempt found (0: none).</summary>
+        public ulong Revision { get; set; }
 
         public bool Hit { get; set; }
 
         public long HandedOutAt { get; set; }
 
-        /// <summary>Completes when HybridCache put (or was refused to put) the value into L1; made only when waited for.</summary>
-        public TaskCompletionSource Done
+        /// <summary>HybridCache wrote (or was refused to write) the value into L1.</summary>
+        public bool IsSettled => _settled;
+
+        /// <summary>HybridCache has let go of the fetch: no caller can join it any more.</summary>
+        public bool IsReleased => _released;
+
+        /// <summary>Completes when the fetch is released, or the read withdrawn.</summary>
+        public Task Done
         {
             get
             {
-                var done = LazyInitializer.EnsureInitialized(ref _done, static () => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                if (Interlocked.CompareExchange(ref _completed, 0, 0) == 1)
+                lock (_gate)
                 {
-                    done.TrySetResult();
+                    return _released ? Task.CompletedTask : (_done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 }
-
-                return done;
             }
         }
 
-        /// <summary>HybridCache is done with the value.</summary>
-        public void Complete()
+        /// <summary>HybridCache wrote (or was refused to write) the value into L1; it lets go of the fetch right after.</summary>
+        public void Settle() => _settled = true;
+
+        /// <summary>HybridCache let go of the fetch.</summary>
+        public void Release()
         {
-            Interlocked.Exchange(ref _completed, 1);
-            Interlocked.CompareExchange(ref _done, null, null)?.TrySetResult();
+            TaskCompletionSource? done;
+            lock (_gate)
+            {
+                _released = true;
+                done = _done;
+            }
+
+            done?.TrySetResult();
+        }
+
+        /// <summary>The handed-out value was withdrawn (whoever waited for it need not); the read starts over at <paramref name="since"/>.</summary>
+        public void Restart(long since)
+        {
+            TaskCompletionSource? done;
+            lock (_gate)
+            {
+                done = _done;
+                _done = null;
+                _settled = false;
+                _released = false;
+                Revision = 0;
+                Since = since;
+            }
+
+            done?.TrySetResult();
         }
     }
 }

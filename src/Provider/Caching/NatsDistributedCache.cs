@@ -151,14 +151,19 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> TryGetRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token)
+    private async ValueTask<bool> TryGetRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token) =>
+        await TryGetRevisionRemoteAsync(key, kvKey, hashed, destination, token).ConfigureAwait(false) != 0;
+
+    /// <summary>The remote read behind the buffer API: the revision read on a hit, 0 on a miss.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ulong> TryGetRevisionRemoteAsync(string key, string kvKey, bool hashed, IBufferWriter<byte> destination, CancellationToken token)
     {
         using var activity = StartActivity("cache.get", kvKey);
         var start = Stopwatch.GetTimestamp();
         var read = await ReadAsync(kvKey, hashed ? CacheKeyCodec.KeyHeaderValue(key) : null, destination, wantCopy: _near is not null, token).ConfigureAwait(false);
         var hit = await CompleteReadAsync(kvKey, hashed ? key : null, read, token).ConfigureAwait(false);
         CacheMetrics.Elapsed("get", start);
-        return hit;
+        return hit ? read.Revision : 0;
     }
 
     /// <inheritdoc />
@@ -298,49 +303,6 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
 
         CacheMetrics.Set();
         CacheMetrics.Elapsed("set", start);
-    }
-
-    /// <summary>
-    /// Until the result is disposed, a Set of exactly <paramref name="key"/> made on this async flow (i.e. called
-    /// synchronously inside the scope) writes nothing. For relaying another node's change into a local layer that would
-    /// otherwise write it back (CacheProvider.Hybrid replays another node's <c>RemoveByTagAsync</c> this way).
-    /// </summary>
-    /// <param name="key">The cache key whose write is skipped.</param>
-    /// <returns>A scope; dispose it to end the suppression.</returns>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public SuppressedWrite SuppressWriteOf(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var previous = _suppressedWrite.Value;
-        _suppressedWrite.Value = key;
-        return new SuppressedWrite(_suppressedWrite, previous);
-    }
-
-    /// <summary>The scope returned by <see cref="SuppressWriteOf"/>.</summary>
-    public readonly struct SuppressedWrite : IDisposable, IEquatable<SuppressedWrite>
-    {
-        private readonly AsyncLocal<string?> _slot;
-        private readonly string? _previous;
-
-        internal SuppressedWrite(AsyncLocal<string?> slot, string? previous) => (_slot, _previous) = (slot, previous);
-
-        /// <summary>Ends the suppression (restores the scope that was active before).</summary>
-        public void Dispose() => _slot.Value = _previous;
-
-        /// <inheritdoc />
-        public bool Equals(SuppressedWrite other) => ReferenceEquals(_slot, other._slot) && _previous == other._previous;
-
-        /// <inheritdoc />
-        public override bool Equals(object? obj) => obj is SuppressedWrite other && Equals(other);
-
-        /// <inheritdoc />
-        public override int GetHashCode() => HashCode.Combine(_slot, _previous);
-
-        /// <summary>Equality.</summary>
-        public static bool operator ==(SuppressedWrite left, SuppressedWrite right) => left.Equals(right);
-
-        /// <summary>Inequality.</summary>
-        public static bool operator !=(SuppressedWrite left, SuppressedWrite right) => !left.Equals(right);
     }
 
     private string NextMsgId() =>
