@@ -13,10 +13,12 @@ using NATS.Client.Core;
 namespace CacheProvider.Bench.Metrics;
 
 /// <summary>
-/// HybridCache as users would run it, two nodes each: ours (L2 = our NATS cache, with <c>AddNatsHybridCacheInvalidation</c>)
-/// against HybridCache over Microsoft's RedisCache on a local Redis 8 (no invalidation: HybridCache has none of its own).
-/// GetOrCreate lines: an L1 hit (what most reads are), an L2 read (L1 off: what a read after an invalidation, or on a
-/// fresh node, costs), a miss (factory, L1 fill, background L2 write), 64 in flight; and the L2 read sequentially, p50/p99.
+/// HybridCache as users would run it, two nodes each: ours (L2 = our NATS cache) against HybridCache over Microsoft's
+/// RedisCache on a local Redis 8 (no invalidation: HybridCache has none of its own). GetOrCreate lines: an L1 hit (what
+/// most reads are), an L2 read (L1 off: what a read after an invalidation, or on a fresh node, costs), a miss (factory,
+/// L1 fill, background L2 write), 64 in flight; and the L2 read sequentially, p50/p99. Each runs with our L2 alone (the
+/// like-for-like comparison) and, the lines ending in <c>_with_invalidation</c>, with <c>AddNatsHybridCacheInvalidation</c>
+/// on both nodes (what the cross-node guarantee costs: the views, and a bucket watch that sees every write).
 /// The stale-read line: 100,000 operations, 10% Sets on node A (values 1, 2, 3, … per key), 90% GetOrCreate reads on
 /// node B, 64 in flight on 16 keys; a read is stale when it returns a value older than the newest one B had applied
 /// (ours: B's invalidator applied A's change before the read started; peer, which has no invalidation: A's Set had
@@ -32,30 +34,33 @@ internal sealed class HybridMetric : IMetric
     private static readonly HybridCacheEntryOptions ReadOnly = new() { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
     private static int _run;
     private readonly string _mode;
+    private readonly bool _invalidation;
     private readonly string _value = new('x', 1000);
     private readonly List<ServiceProvider> _providers = [];
     private RedisServer? _redis;
     private Exception? _redisError;
-    private (HybridCache A, HybridCache B, NatsHybridCacheInvalidator BInvalidator) _ours;
+    private (HybridCache A, HybridCache B, NatsHybridCacheInvalidator? BInvalidator) _ours;
     private (HybridCache A, HybridCache B) _peer;
     private NatsConnection? _staleConnection;
     private KvBucket? _staleBucket;
 
-    public HybridMetric(string mode)
+    public HybridMetric(string mode, bool invalidation = false)
     {
         _mode = mode;
+        _invalidation = invalidation || mode == "stale";
+        var suffix = invalidation ? "_with_invalidation" : string.Empty;
         Outputs = mode switch
         {
-            "l1-hit" => [new("hybrid_getorcreate_l1_hit_64_inflight_ops_per_s", true)],
-            "l2-read" => [new("hybrid_getorcreate_l2_read_1KB_64_inflight_ops_per_s", true)],
-            "l2-sequential" => [new("hybrid_getorcreate_l2_read_1KB_p50_us", false), new("hybrid_getorcreate_l2_read_1KB_p99_us", false)],
-            "miss" => [new("hybrid_getorcreate_miss_1KB_64_inflight_ops_per_s", true)],
+            "l1-hit" => [new("hybrid_getorcreate_l1_hit_64_inflight_ops_per_s" + suffix, true)],
+            "l2-read" => [new("hybrid_getorcreate_l2_read_1KB_64_inflight_ops_per_s" + suffix, true)],
+            "l2-sequential" => [new("hybrid_getorcreate_l2_read_1KB_p50_us" + suffix, false), new("hybrid_getorcreate_l2_read_1KB_p99_us" + suffix, false)],
+            "miss" => [new("hybrid_getorcreate_miss_1KB_64_inflight_ops_per_s" + suffix, true)],
             "stale" => [new("hybrid_stale_reads_after_invalidation_100k", false), new("hybrid_stale_run_invalidation_p50_us", false), new("hybrid_stale_run_invalidation_p99_us", false)],
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown hybrid comparison"),
         };
     }
 
-    public string Name => "hybrid_" + _mode;
+    public string Name => "hybrid_" + _mode + (_invalidation && _mode != "stale" ? "-invalidation" : string.Empty);
 
     public IReadOnlyList<MetricOutput> Outputs { get; }
 
@@ -67,10 +72,10 @@ internal sealed class HybridMetric : IMetric
 
     public async Task SetupAsync(BenchContext context, CancellationToken cancellationToken)
     {
-        var bucket = "bench_hybrid_" + _mode.Replace('-', '_');
+        var bucket = "bench_hybrid_" + _mode.Replace('-', '_') + (_invalidation ? "_inv" : string.Empty);
         var a = await StartNodeAsync(context.ServerUrl, bucket, cancellationToken).ConfigureAwait(false);
         var b = await StartNodeAsync(context.ServerUrl, bucket, cancellationToken).ConfigureAwait(false);
-        _ours = (a.GetRequiredService<HybridCache>(), b.GetRequiredService<HybridCache>(), b.GetRequiredService<NatsHybridCacheInvalidator>());
+        _ours = (a.GetRequiredService<HybridCache>(), b.GetRequiredService<HybridCache>(), b.GetService<NatsHybridCacheInvalidator>());
         if (_mode == "stale")
         {
             // Reads the revision each of A's Sets was stored at, to know which value a change B applied carried.
@@ -92,19 +97,27 @@ internal sealed class HybridMetric : IMetric
 
     private async Task<ServiceProvider> StartNodeAsync(string url, string bucket, CancellationToken cancellationToken)
     {
-        var sp = new ServiceCollection()
+        var services = new ServiceCollection()
             .AddNatsConnection(o => o.Url = url)
             .AddNatsDistributedCache(o => o.Bucket = bucket)
-            .AddHybridCache().Services
-            .AddNatsHybridCacheInvalidation()
-            .BuildServiceProvider();
+            .AddHybridCache().Services;
+        if (_invalidation)
+        {
+            services.AddNatsHybridCacheInvalidation();
+        }
+
+        var sp = services.BuildServiceProvider();
         _providers.Add(sp);
         foreach (var hosted in sp.GetServices<IHostedService>())
         {
             await hosted.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await sp.GetRequiredService<NatsHybridCacheInvalidator>().WhenActive.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (_invalidation)
+        {
+            await sp.GetRequiredService<NatsHybridCacheInvalidator>().WhenActive.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        }
+
         return sp;
     }
 

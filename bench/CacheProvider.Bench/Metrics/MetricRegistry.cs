@@ -38,9 +38,12 @@ internal static class MetricRegistry
         () => new RedisCacheMetric("remove-churn"),
         () => new RedisCacheMetric("hybrid-invalidation"),
         () => new HybridMetric("l1-hit"),
+        () => new HybridMetric("l1-hit", invalidation: true),
         () => new HybridMetric("l2-read"),
+        () => new HybridMetric("l2-read", invalidation: true),
         () => new HybridMetric("l2-sequential"),
         () => new HybridMetric("miss"),
+        () => new HybridMetric("miss", invalidation: true),
         () => new HybridMetric("stale"),
         () => new SessionMetric(),
     ];
