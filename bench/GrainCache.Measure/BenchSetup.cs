@@ -1,3 +1,4 @@
+using CacheProvider.Bench.Reporting;
 using CacheProvider.Caching;
 using CacheProvider.Grains.Caching;
 using CacheProvider.KeyValue;

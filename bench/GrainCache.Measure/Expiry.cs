@@ -1,3 +1,4 @@
+using CacheProvider.Bench.Reporting;
 using System.Diagnostics;
 using System.Globalization;
 using CacheProvider.KeyValue;

@@ -1,3 +1,4 @@
+using CacheProvider.Bench.Reporting;
 using Orleans;
 
 namespace CacheProvider.Grains.Measure;
@@ -28,7 +29,7 @@ internal static class Expiry
             catch (Exception ex)
             {
                 Interlocked.Increment(ref failures);
-                Interlocked.CompareExchange(ref firstFailure, Bench.Describe(ex), null);
+                Interlocked.CompareExchange(ref firstFailure, Report.Describe(ex), null);
             }
         });
         if (failures > 0)

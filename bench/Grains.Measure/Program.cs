@@ -1,3 +1,4 @@
+using CacheProvider.Bench.Reporting;
 using System.Diagnostics;
 using CacheProvider.Grains;
 using CacheProvider.Grains.Measure;
@@ -47,7 +48,7 @@ try
     }
     catch (Exception ex)
     {
-        Console.WriteLine($"redis_server: error={Bench.Describe(ex)}");
+        Console.WriteLine($"redis_server: error={Report.Describe(ex)}");
     }
 
     try
@@ -56,15 +57,15 @@ try
     }
     catch (Exception ex)
     {
-        Console.WriteLine($"silo: error={Bench.Describe(ex)}");
+        Console.WriteLine($"silo: error={Report.Describe(ex)}");
     }
 
     var grains = host?.Services.GetRequiredService<IGrainFactory>();
     foreach (var op in new[] { "write", "read" })
     {
         var results = await Bench.CompareAsync(grains, op, seconds);
-        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_redis", results[0], results[1], "F0");
-        Bench.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_memory_ceiling", results[0], results[2], "F0");
+        Report.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_redis", results[0], results[1], "F0");
+        Report.Print($"grain_state_{op}_ops_per_s_{Bench.Concurrency}_grains_vs_memory_ceiling", results[0], results[2], "F0");
     }
 
     await Reminders.MeasureAsync(connection, redis, serviceId);
@@ -75,12 +76,12 @@ try
     }
     catch (Exception ex)
     {
-        Console.WriteLine($"deactivation_after_ttl_deadline: error={Bench.Describe(ex)}");
+        Console.WriteLine($"deactivation_after_ttl_deadline: error={Report.Describe(ex)}");
     }
 }
 catch (Exception ex)
 {
-    Console.WriteLine($"setup: error={Bench.Describe(ex)}");
+    Console.WriteLine($"setup: error={Report.Describe(ex)}");
 }
 finally
 {
@@ -93,7 +94,7 @@ finally
         }
         catch (Exception ex)
         {
-            Console.WriteLine($"# silo stop: {Bench.Describe(ex)}");
+            Console.WriteLine($"# silo stop: {Report.Describe(ex)}");
         }
 
         host.Dispose();
@@ -195,7 +196,7 @@ namespace CacheProvider.Grains.Measure
                     }
                     catch (Exception ex)
                     {
-                        errors[p] = Describe(ex);
+                        errors[p] = Report.Describe(ex);
                     }
                 }
             }
@@ -248,39 +249,9 @@ namespace CacheProvider.Grains.Measure
             }
             catch (Exception ex)
             {
-                return (null, Describe(ex));
+                return (null, Report.Describe(ex));
             }
         }
 
-        public static void Print(string name, (double? Value, string? Error) ours, (double? Value, string? Error) peer, string format, string? extra = null)
-        {
-            var tail = extra is null ? string.Empty : " " + extra;
-            if (ours.Error is not null || peer.Error is not null)
-            {
-                var parts = new List<string>();
-                if (ours.Error is not null)
-                {
-                    parts.Add("ours: " + ours.Error);
-                }
-
-                if (peer.Error is not null)
-                {
-                    parts.Add("peer: " + peer.Error);
-                }
-
-                var known = ours.Value is { } o ? $" ours={o.ToString(format)}" : peer.Value is { } p ? $" peer={p.ToString(format)}" : string.Empty;
-                Console.WriteLine($"{name}: error={string.Join(" | ", parts)}{known}{tail}");
-                return;
-            }
-
-            var ratio = peer.Value!.Value == 0 ? "n/a" : (ours.Value!.Value / peer.Value.Value).ToString("F2");
-            Console.WriteLine($"{name}: ours={ours.Value!.Value.ToString(format)} peer={peer.Value.Value.ToString(format)} ratio={ratio}{tail}");
-        }
-
-        public static string Describe(Exception ex)
-        {
-            var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
-            return $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
-        }
     }
 }

@@ -1,3 +1,4 @@
+using CacheProvider.Bench.Reporting;
 using System.Diagnostics;
 using CacheProvider.KeyValue;
 using CacheProvider.Testing;
@@ -50,7 +51,7 @@ internal static class Reminders
         }
         catch (Exception ex)
         {
-            oursError = Bench.Describe(ex);
+            oursError = Report.Describe(ex);
         }
 
         try
@@ -76,7 +77,7 @@ internal static class Reminders
         }
         catch (Exception ex)
         {
-            peerError = Bench.Describe(ex);
+            peerError = Report.Describe(ex);
         }
 
         try
@@ -84,14 +85,14 @@ internal static class Reminders
             var o = ours is null ? default : await RangeReadsAsync(ours, ranges, () => ours.RowsTouched);
             var p = peer is null ? default : await RangeReadsAsync(peer, ranges, null);
             var suffix = $"range_1_16_of_{Rows}";
-            Bench.Print($"reminder_{suffix}_rows_returned", Value(o.Returned, oursError), Value(p.Returned, peerError), "F0");
-            Bench.Print($"reminder_{suffix}_rows_touched", Value(o.Touched, oursError), Value(p.Touched, peerError), "F0",
+            Report.Print($"reminder_{suffix}_rows_returned", Value(o.Returned, oursError), Value(p.Returned, peerError), "F0");
+            Report.Print($"reminder_{suffix}_rows_touched", Value(o.Touched, oursError), Value(p.Touched, peerError), "F0",
                 "(peer: ZRANGEBYLEX on one sorted set visits only the returned rows)");
-            Bench.Print($"reminder_{suffix}_ms", Value(o.Ms, oursError), Value(p.Ms, peerError), "F2");
+            Report.Print($"reminder_{suffix}_ms", Value(o.Ms, oursError), Value(p.Ms, peerError), "F2");
         }
         catch (Exception ex)
         {
-            Console.WriteLine($"reminder_range_1_16_of_{Rows}: error={Bench.Describe(ex)}");
+            Console.WriteLine($"reminder_range_1_16_of_{Rows}: error={Report.Describe(ex)}");
         }
         finally
         {
@@ -117,7 +118,7 @@ internal static class Reminders
         }
         catch (Exception ex)
         {
-            Console.WriteLine($"# reminder table clear: {Bench.Describe(ex)}");
+            Console.WriteLine($"# reminder table clear: {Report.Describe(ex)}");
         }
     }
 

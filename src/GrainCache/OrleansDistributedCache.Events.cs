@@ -34,13 +34,7 @@ public sealed partial class OrleansDistributedCache
                 continue;
             }
 
-            var reason = entry.MarkerReason switch
-            {
-                KvMarkerReason.Expired => CacheKeyEventReason.Expired,
-                KvMarkerReason.Purged => CacheKeyEventReason.Purged,
-                _ => CacheKeyEventReason.Removed,
-            };
-            yield return new CacheKeyEvent(client.CacheKeyOf(entry.Key), entry.Key, reason, entry.Revision, entry.Created);
+            yield return CacheKeyEvent.Ended(client.CacheKeyOf(entry.Key), entry);
         }
     }
 }

@@ -26,14 +26,8 @@ public sealed partial class NatsDistributedCache
                 continue;
             }
 
-            var reason = entry.MarkerReason switch
-            {
-                KvMarkerReason.Expired => CacheKeyEventReason.Expired,
-                KvMarkerReason.Purged => CacheKeyEventReason.Purged,
-                _ => CacheKeyEventReason.Removed,
-            };
             var key = _codec.TryDecode(entry.Key, entry.Headers is { } h && h.TryGetLastValue(Internal.ExpirationPlan.KeyHeader, out var original) ? original : null, out var decoded) ? decoded : null;
-            yield return new CacheKeyEvent(key, entry.Key, reason, entry.Revision, entry.Created);
+            yield return CacheKeyEvent.Ended(key, entry);
         }
     }
 

@@ -1,6 +1,7 @@
-namespace CacheProvider.GrainCache.Measure;
+namespace CacheProvider.Bench.Reporting;
 
 /// <summary>A measured value or why there is none.</summary>
+/// <remarks>Shared by the bench projects (linked source: bench/Shared).</remarks>
 internal readonly record struct Outcome(double? Value, string? Error)
 {
     public static Outcome Of(double value) => new(value, null);
@@ -8,6 +9,9 @@ internal readonly record struct Outcome(double? Value, string? Error)
     public static Outcome Failed(string error) => new(null, error);
 
     public static Outcome Failed(Exception ex) => new(null, Report.Describe(ex));
+
+    /// <summary>A (value, error) pair as the measurement helpers return it.</summary>
+    public static implicit operator Outcome((double? Value, string? Error) pair) => new(pair.Value, pair.Error);
 }
 
 /// <summary>Result lines: <c>name: ours=… peer=… ratio=…</c> (ratio = ours/peer), or <c>name: error=…</c> with what is known.</summary>
