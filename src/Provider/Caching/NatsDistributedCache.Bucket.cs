@@ -35,8 +35,10 @@ public sealed partial class NatsDistributedCache
     /// Every change of this cache's keys that this instance did not make, as it happens: other instances' writes and
     /// removals, and every expiry. This instance's own Sets, Removes and sliding renewals are told apart by their
     /// revision (an event that arrives before the write's acknowledgement waits for it) and are not reported.
-    /// Instances and processes sharing the bucket each see the others' changes. Runs until cancelled; throws when the
-    /// watch fails (a caller that keeps state must treat that as "anything may have changed").
+    /// Instances and processes sharing the bucket each see the others' changes. The bucket keeps one revision per key,
+    /// so a revision that a newer one replaced before the watch delivered it is skipped: the newest is always reported
+    /// (or, when it is this instance's own, deliberately not). Runs until cancelled; throws when the watch fails (a
+    /// caller that keeps state must treat that as "anything may have changed").
     /// </summary>
     /// <param name="onWatching">Called once the watch is live: changes from then on are reported.</param>
     /// <param name="onResync">
