@@ -35,6 +35,7 @@ internal static class MetricRegistry
         () => new RedisCacheMetric("set-inflight"),
         () => new RedisCacheMetric("get-sequential"),
         () => new RedisCacheMetric("sliding"),
+        () => new RedisCacheMetric("sliding-sequential"),
         () => new RedisCacheMetric("remove-churn"),
         () => new RedisCacheMetric("hybrid-invalidation"),
         () => new HybridMetric("l1-hit"),
