@@ -81,6 +81,10 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
     }
 
     /// <summary>Closes the watch.</summary>
+    /// <param name="cancellationToken">
+    /// Stops waiting for the watch loop to finish (a silo that is killed or out of stop time): the loop is already told to
+    /// end and finishes on its own; this method then returns without throwing.
+    /// </param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         var cts = _cts;
@@ -90,6 +94,8 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
             return;
         }
 
+        _cts = null;
+        _loop = null;
         await cts.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -98,10 +104,15 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
         }
+        catch (OperationCanceledException)
+        {
+            // A hard stop must not fail the silo's lifecycle for a watch that is ending anyway; the source is disposed
+            // once the loop has observed it.
+            _ = loop.ContinueWith(static (_, source) => ((CancellationTokenSource)source!).Dispose(), cts, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
 
         cts.Dispose();
-        _cts = null;
-        _loop = null;
     }
 
     /// <inheritdoc />

@@ -44,6 +44,26 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_stop_out_of_time_returns_without_throwing_and_the_watcher_starts_again()
+    {
+        await using var host = await GrainsTestHost.StartAsync(output);
+        var storage = host.CreateStorage(false, o => o.StateTtls["s"] = TimeSpan.FromSeconds(1));
+        await using var watcher = new GrainStateWatcher(storage);
+        await watcher.StartAsync();
+
+        // What a killed silo's lifecycle passes: a token already cancelled.
+        await watcher.StopAsync(new CancellationToken(canceled: true));
+
+        await watcher.StartAsync();
+        var id = TestIds.RandomInteger();
+        var state = new GrainState<TestState1>(new TestState1());
+        await storage.WriteStateAsync("s", id, state);
+        var inbox = new Inbox();
+        using var registration = watcher.Register("s", id, state.ETag, Inbox.Callback, inbox);
+        Assert.Equal(GrainStateChangeKind.Expired, inbox.Next().Kind);
+    }
+
+    [Fact]
     public async Task Own_writes_and_clears_do_not_fire_but_another_silos_write_and_clear_do()
     {
         await using var host = await GrainsTestHost.StartAsync(output);
