@@ -89,24 +89,4 @@ internal static class BenchSetup
         await host.StartAsync(start.Token);
         return host;
     }
-
-    public static async Task StopAsync(IHost? host, string what)
-    {
-        if (host is null)
-        {
-            return;
-        }
-
-        try
-        {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await host.StopAsync(stop.Token);
-        }
-        catch (Exception ex)
-        {
-            Console.WriteLine($"# {what} stop: {Report.Describe(ex)}");
-        }
-
-        host.Dispose();
-    }
 }

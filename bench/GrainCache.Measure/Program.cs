@@ -188,8 +188,8 @@ catch (Exception ex)
 }
 finally
 {
-    await BenchSetup.StopAsync(client, "client");
-    await BenchSetup.StopAsync(silo, "silo");
+    await Hosts.StopAsync(client, "client");
+    await Hosts.StopAsync(silo, "silo");
     redisClient?.Dispose();
     if (clientConnection is not null)
     {

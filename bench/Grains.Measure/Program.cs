@@ -85,20 +85,7 @@ catch (Exception ex)
 }
 finally
 {
-    if (host is not null)
-    {
-        try
-        {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await host.StopAsync(stop.Token);
-        }
-        catch (Exception ex)
-        {
-            Console.WriteLine($"# silo stop: {Report.Describe(ex)}");
-        }
-
-        host.Dispose();
-    }
+    await Hosts.StopAsync(host, "silo");
 
     if (connection is not null)
     {

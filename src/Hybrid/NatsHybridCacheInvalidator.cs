@@ -1,4 +1,5 @@
 using CacheProvider.Caching;
+using CacheProvider.Shared;
 using CacheProvider.Hybrid.Internal;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
@@ -48,7 +49,6 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
     private NatsDistributedCache? _cache;
     private HybridCache? _hybrid;
     private long _applied;
-    private long _evictions;
     private long _tagInvalidations;
     private long _flushes;
     private long _waitedForHandouts;
@@ -82,9 +82,6 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
 
     /// <summary>Other nodes' changes (and expiries) applied: later reads of the key return that change or a newer one.</summary>
     public long Applied => Interlocked.Read(ref _applied);
-
-    /// <summary>L1 entries dropped because another node changed their key, or it expired.</summary>
-    public long Evictions => Interlocked.Read(ref _evictions);
 
     /// <summary>Other nodes' <c>RemoveByTagAsync</c> calls replayed here.</summary>
     public long TagInvalidations => Interlocked.Read(ref _tagInvalidations);
@@ -138,14 +135,12 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
         _stop?.Dispose();
     }
 
-    private async Task RunAsync(CancellationToken token)
+    private Task RunAsync(CancellationToken stopToken)
     {
         var cache = _cache!;
-        var delay = TimeSpan.FromMilliseconds(100);
         var watchedBefore = false;
-        while (!token.IsCancellationRequested)
-        {
-            try
+        return WatchRetryLoop.RunAsync(
+            async (live, token) =>
             {
                 await foreach (var change in cache.WatchChangesByOthersAsync(
                     onWatching: () =>
@@ -158,7 +153,7 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
 
                         watchedBefore = true;
                         IsActive = true;
-                        delay = TimeSpan.FromMilliseconds(100);
+                        live();
                         _active.TrySetResult();
                     },
                     onResync: reason => FlushL1("watch resynced: " + reason),
@@ -166,29 +161,15 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
                 {
                     await ApplyAsync(change).ConfigureAwait(false);
                 }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // the loop must outlive any failure of the watch; it logs and retries
-            catch (Exception ex)
-#pragma warning restore CA1031
+            },
+            static _ => true, // the loop must outlive any failure of the watch; it logs and retries
+            (ex, delay) =>
             {
                 IsActive = false;
                 LogWatchFailed(ex, delay);
-                try
-                {
-                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+            },
+            _time,
+            stopToken);
     }
 
     private async ValueTask ApplyAsync(CacheKeyChange change)
@@ -231,14 +212,9 @@ public sealed partial class NatsHybridCacheInvalidator : IHostedService, IAsyncD
             Interlocked.Increment(ref _waitedForHandouts);
         }
 
-        Interlocked.Increment(ref _evictions);
         Interlocked.Increment(ref _applied);
-        Evicted?.Invoke(key);
         AppliedChange?.Invoke(change);
     }
-
-    /// <summary>For measurements: raised after another node's change evicted <c>key</c> from L1.</summary>
-    internal event Action<string>? Evicted;
 
     /// <summary>For measurements and tests: raised once a change is applied (reads starting now see it or newer).</summary>
     internal event Action<CacheKeyChange>? AppliedChange;

@@ -65,7 +65,7 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
         Assert.Equal("v1", await b.Hybrid.GetOrCreateAsync("k", _ => Factory("factory"), shortLived));
 
         // The server's expiry marker is a change nobody wrote: both nodes evict (A's own Set was not counted).
-        await Eventually.TrueAsync(() => Task.FromResult(a.Invalidator.Evictions >= 1 && b.Invalidator.Evictions >= 1), "both nodes saw the expiry");
+        await Eventually.TrueAsync(() => Task.FromResult(a.Invalidator.Applied >= 1 && b.Invalidator.Applied >= 1), "both nodes saw the expiry");
         Assert.False(a.L1.TryGetValue("k", out _));
         Assert.False(b.L1.TryGetValue("k", out _));
         Assert.Equal("rebuilt", await b.Hybrid.GetOrCreateAsync("k", _ => Factory("rebuilt")));
@@ -84,10 +84,10 @@ public sealed class NatsHybridCacheInvalidatorTests(ITestOutputHelper output)
         await a.Hybrid.SetAsync("barrier", "a");
         await b.Hybrid.SetAsync("barrier", "b");
         // Applied (counted) once the eviction is done: wait for the count, not for the L1 entry to go.
-        await Eventually.TrueAsync(() => Task.FromResult(a.Invalidator.Evictions >= 1), "A applied B's Set of barrier");
+        await Eventually.TrueAsync(() => Task.FromResult(a.Invalidator.Applied >= 1), "A applied B's Set of barrier");
         Assert.False(a.L1.TryGetValue("barrier", out _));
         Assert.True(a.L1.TryGetValue("mine", out _));
-        Assert.Equal(1, a.Invalidator.Evictions);
+        Assert.Equal(1, a.Invalidator.Applied);
         Assert.Equal("fresh", await a.Hybrid.GetOrCreateAsync("mine", _ => Factory("factory")));
     }
 

@@ -236,15 +236,15 @@ internal sealed class RedisCacheMetric : IMetric
         var samples = new long[count];
         string? waitingKey = null;
         TaskCompletionSource? evicted = null;
-        void OnEvicted(string key)
+        void OnApplied(CacheKeyChange change)
         {
-            if (key == waitingKey)
+            if (change.Key == waitingKey)
             {
                 evicted?.TrySetResult();
             }
         }
 
-        invalidator.Evicted += OnEvicted;
+        invalidator.AppliedChange += OnApplied;
         try
         {
             for (var i = 0; i < count; i++)
@@ -276,7 +276,7 @@ internal sealed class RedisCacheMetric : IMetric
         }
         finally
         {
-            invalidator.Evicted -= OnEvicted;
+            invalidator.AppliedChange -= OnApplied;
             waitingKey = null;
         }
 

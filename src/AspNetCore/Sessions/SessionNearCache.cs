@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using CacheProvider.Caching;
 using CacheProvider.KeyValue;
+using CacheProvider.Shared;
 using NATS.Client.Core;
 using Microsoft.Extensions.Logging;
 
@@ -124,14 +125,11 @@ internal sealed class SessionNearCache : IDisposable
         }
     }
 
-    private async Task WatchLoopAsync()
+    private Task WatchLoopAsync()
     {
-        var token = _disposed.Token;
-        var delay = TimeSpan.FromMilliseconds(100);
         var filter = _store.Options.KeyPrefix + ".*";
-        while (!token.IsCancellationRequested)
-        {
-            try
+        return WatchRetryLoop.RunAsync(
+            async (live, token) =>
             {
                 var bucket = await _store.GetBucketAsync(token).ConfigureAwait(false);
                 var watcher = await bucket.StartWatchAsync([filter], new KvWatchOptions
@@ -148,7 +146,7 @@ internal sealed class SessionNearCache : IDisposable
                 }, token).ConfigureAwait(false);
                 await using var _ = watcher.ConfigureAwait(false);
                 _near.Enable();
-                delay = TimeSpan.FromMilliseconds(100);
+                live();
                 await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
                 {
                     // Our own write arrives here too; at the revision we stored it drops nothing.
@@ -165,28 +163,16 @@ internal sealed class SessionNearCache : IDisposable
                     _near.Disable();
                     CompleteSubscribers(new NatsException($"The session watch of bucket '{_store.Options.Bucket}' ended; watch again."));
                 }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+            },
+            static ex => ex is NatsException or OperationCanceledException,
+            (ex, _) =>
             {
                 _near.Disable();
                 CompleteSubscribers(ex);
                 _store.Logger.LogWarning(ex, "Session near-cache watch of {Bucket} failed; every request reads the server until it is back", _store.Options.Bucket);
-                try
-                {
-                    await Task.Delay(delay, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+            },
+            TimeProvider.System,
+            _disposed.Token);
     }
 
     private void Publish(SessionEnded ended)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using CacheProvider.Caching;
 using CacheProvider.KeyValue;
@@ -17,9 +16,6 @@ namespace CacheProvider.Grains.Caching.Internal;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Lives as long as its cache; the bind gate holds no unmanaged resource.")]
 internal sealed class CacheBucketClient
 {
-    /// <summary>The characters the storage's key encoding keeps as they are.</summary>
-    private static readonly SearchValues<char> PlainKey = SearchValues.Create("-/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-
     private readonly KvContext _context;
     private readonly IGrainFactory _grains;
     private readonly OrleansDistributedCacheOptions _options;
@@ -49,12 +45,6 @@ internal sealed class CacheBucketClient
     /// <summary>The KV key of <paramref name="cacheKey"/>'s entry, as the silo's storage computes it (from the grain id).</summary>
     public string KvKeyOf(string cacheKey)
     {
-        if (cacheKey.Length is > 0 and <= NatsGrainStateKeys.MaxTokenLength && !cacheKey.AsSpan().ContainsAnyExcept(PlainKey))
-        {
-            // The common case, without the encoder's builder: such a key is its own token.
-            return string.Concat(Prefix, cacheKey);
-        }
-
         // Orleans keeps a string grain key as UTF-8 and the storage encodes its decoding, so an unpaired surrogate
         // becomes U+FFFD there: do the same round trip for keys that have any.
         var key = cacheKey.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(cacheKey)) : cacheKey;

@@ -1,5 +1,6 @@
 using CacheProvider.Caching;
 using CacheProvider.KeyValue;
+using CacheProvider.Shared;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 
@@ -141,57 +142,39 @@ internal sealed partial class FrontNearCache : IAsyncDisposable
         _near.Enable();
     }
 
-    private async Task WatchLoopAsync()
-    {
-        var token = _stop.Token;
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (!token.IsCancellationRequested)
+    private Task WatchLoopAsync() => WatchRetryLoop.RunAsync(
+        async (live, token) =>
         {
-            try
+            var bucket = await _bucket.GetBucketAsync(token).ConfigureAwait(false);
+            var watcher = await bucket.StartWatchAsync([_bucket.Filter], new KvWatchOptions
             {
-                var bucket = await _bucket.GetBucketAsync(token).ConfigureAwait(false);
-                var watcher = await bucket.StartWatchAsync([_bucket.Filter], new KvWatchOptions
+                UpdatesOnly = true,
+                HeadersOnly = true,
+                OnResync = reason =>
                 {
-                    UpdatesOnly = true,
-                    HeadersOnly = true,
-                    OnResync = reason =>
-                    {
-                        // The watch resumes without skipping, but copies taken meanwhile may predate what it replays.
-                        Flush();
-                        Enable();
-                        LogResync(_logger, _bucketName, reason);
-                    },
-                }, token).ConfigureAwait(false);
-                await using var _ = watcher.ConfigureAwait(false);
-                Enable();
-                delay = TimeSpan.FromMilliseconds(100);
-                await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
-                {
-                    _near.Invalidate(entry.Key, entry.Revision);
-                    WatchProcessed?.Invoke(entry.Key, entry.Revision);
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+                    // The watch resumes without skipping, but copies taken meanwhile may predate what it replays.
+                    Flush();
+                    Enable();
+                    LogResync(_logger, _bucketName, reason);
+                },
+            }, token).ConfigureAwait(false);
+            await using var _ = watcher.ConfigureAwait(false);
+            Enable();
+            live();
+            await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
             {
-                return;
+                _near.Invalidate(entry.Key, entry.Revision);
+                WatchProcessed?.Invoke(entry.Key, entry.Revision);
             }
-            catch (Exception ex) when (ex is NatsException or InvalidOperationException or OperationCanceledException)
-            {
-                Flush();
-                LogWatchFailed(_logger, ex, _bucketName);
-                try
-                {
-                    await Task.Delay(delay, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
-    }
+        },
+        static ex => ex is NatsException or InvalidOperationException or OperationCanceledException,
+        (ex, _) =>
+        {
+            Flush();
+            LogWatchFailed(_logger, ex, _bucketName);
+        },
+        TimeProvider.System,
+        _stop.Token);
 
     private ValueTask OnDisconnected(object? sender, NatsEventArgs e)
     {

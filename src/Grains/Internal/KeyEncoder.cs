@@ -60,6 +60,11 @@ internal static class KeyEncoder
     public static string EncodeToken(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (value.Length is > 0 and <= MaxTokenLength && value.AsSpan().IndexOfAnyExcept(Plain) < 0)
+        {
+            return value; // its own token: no builder (the common case for string grain keys)
+        }
+
         var builder = new StringBuilder(value.Length + 8);
         AppendToken(builder, value);
         return builder.ToString();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using CacheProvider.Caching;
 using Microsoft.Extensions.Caching.Distributed;
+using NATS.Client.Core;
 
 namespace CacheProvider.Hybrid.Internal;
 
@@ -56,7 +57,7 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
 
     private async Task<byte[]?> GetTrackedAsync(HybridCacheGuard.L2Read read, CancellationToken token)
     {
-        using var buffer = new PooledBufferWriter();
+        using var buffer = new NatsBufferWriter<byte>();
         return await ReadTrackedAsync(read, buffer, token).ConfigureAwait(false) ? buffer.WrittenSpan.ToArray() : null;
     }
 
@@ -64,7 +65,7 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
     private async ValueTask<bool> TryGetTrackedAsync(HybridCacheGuard.L2Read read, IBufferWriter<byte> destination, CancellationToken token)
     {
         // Read into a scratch buffer: a value that must be read again cannot be taken back from the caller's writer.
-        using var scratch = new PooledBufferWriter();
+        using var scratch = new NatsBufferWriter<byte>();
         if (!await ReadTrackedAsync(read, scratch, token).ConfigureAwait(false))
         {
             return false;
@@ -75,7 +76,7 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
     }
 
     /// <summary>Reads until the value is not older than any change of the key applied meanwhile; a miss is final.</summary>
-    private async ValueTask<bool> ReadTrackedAsync(HybridCacheGuard.L2Read read, PooledBufferWriter scratch, CancellationToken token)
+    private async ValueTask<bool> ReadTrackedAsync(HybridCacheGuard.L2Read read, NatsBufferWriter<byte> scratch, CancellationToken token)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -89,14 +90,12 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
             if (revision == 0)
             {
                 // A miss hands out nothing: HybridCache goes to its factory, the source of truth.
-                read.Hit = false;
                 return false;
             }
 
             // Handed out before the check: a change applied meanwhile either finds this read registered (and waits for
             // HybridCache to let go of it) or is seen by the check (and the value is read again).
             read.Revision = revision;
-            read.Hit = true;
             guard.HandOut(read);
             if (!guard.IsOutdated(read))
             {
@@ -106,8 +105,7 @@ internal sealed class GuardedDistributedCache(NatsDistributedCache inner, Hybrid
             guard.Withdraw(read);
             if (attempt == MaxAttempts)
             {
-                read.Hit = false;
-                return false;
+                return false; // withdrawn: no revision, no hit
             }
 
             guard.CountReread();

@@ -305,7 +305,8 @@ internal sealed class HybridCacheGuard
         /// <summary>The KV revision of the value the last attempt found (0: none).</summary>
         public ulong Revision { get; set; }
 
-        public bool Hit { get; set; }
+        /// <summary>The last attempt found a value (revisions start at 1).</summary>
+        public bool Hit => Revision != 0;
 
         public long HandedOutAt { get; set; }
 

@@ -196,14 +196,11 @@ public sealed partial class NatsDistributedCache
     /// One bucket watch (updates only, headers only) drops near-cache entries that any node changed or the server
     /// expired. The near cache serves only while this watch is live; any gap or error flushes it.
     /// </summary>
-    private async Task WatchLoopAsync()
+    private Task WatchLoopAsync()
     {
         var near = _near!;
-        var token = _disposed.Token;
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (!token.IsCancellationRequested)
-        {
-            try
+        return CacheProvider.Shared.WatchRetryLoop.RunAsync(
+            async (live, token) =>
             {
                 var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
                 var watcher = await bucket.StartWatchAsync([_codec.Filter], new KvWatchOptions
@@ -221,7 +218,7 @@ public sealed partial class NatsDistributedCache
                 }, token).ConfigureAwait(false);
                 await using var _ = watcher.ConfigureAwait(false);
                 near.Enable();
-                delay = TimeSpan.FromMilliseconds(100);
+                live();
                 await foreach (var entry in watcher.ReadAllAsync(token).ConfigureAwait(false))
                 {
                     if (near.Invalidate(entry.Key, entry.Revision))
@@ -231,27 +228,15 @@ public sealed partial class NatsDistributedCache
 
                     WatchProcessed?.Invoke(entry.Key);
                 }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NatsException or NatsCacheConfigurationException or OperationCanceledException)
+            },
+            static ex => ex is NatsException or NatsCacheConfigurationException or OperationCanceledException,
+            (ex, _) =>
             {
                 near.Disable();
                 _logger.LogWarning(ex, "Near-cache watch of {Bucket} failed; the near cache is off until it is back", _options.Bucket);
-                try
-                {
-                    await Task.Delay(delay, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+            },
+            TimeProvider.System,
+            _disposed.Token);
     }
 
     /// <summary>For measurements: raised after the near-cache watch processed a change of a KV key.</summary>
