@@ -92,6 +92,19 @@ public abstract partial class DistributedCacheBehaviourTests
     }
 
     [Fact]
+    public async Task A_never_read_sliding_entry_shorter_than_the_servers_second_is_not_served_past_its_bound()
+    {
+        // The server's TTL has whole seconds (1 s at least); the cache must still end a 250 ms window on time.
+        var window = TimeSpan.FromMilliseconds(250);
+        var key = NewKey();
+        var set = await TimedSetAsync(key, [1], new DistributedCacheEntryOptions { SlidingExpiration = window });
+        var goneFrom = set.Ended + window + SlidingExpiryTolerance(window);
+        await WaitUntilAsync(goneFrom);
+        AssertWithinLifetime(await TimedGetAsync(Cache, key), [1], DateTimeOffset.MinValue, goneFrom, "idle sub-second sliding entry");
+        AssertWithinLifetime(await TimedGetAsync(OtherCache, key), [1], DateTimeOffset.MinValue, goneFrom, "idle sub-second sliding entry read by the other instance");
+    }
+
+    [Fact]
     public async Task An_absolute_expiration_caps_a_sliding_entry_however_often_it_is_accessed()
     {
         var key = NewKey();

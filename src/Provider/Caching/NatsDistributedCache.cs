@@ -294,7 +294,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
         }
 
         var nowMs = now.ToUnixTimeMilliseconds();
-        var serverDeadline = plan.ServerTtl is { } ttl ? nowMs + (long)Math.Ceiling(ttl.TotalSeconds) * 1000 : 0;
+        var serverDeadline = ExpirationPlan.DeadlineOfWrite(nowMs, plan.ServerTtl, plan.SlidingMs, _options.SlidingRenewalFraction);
         Remember(kvKey, serverDeadline, plan.AbsoluteUnixMs, plan.SlidingMs);
         if (_near is { Enabled: true } && value.Length <= _options.NearCacheMaxValueBytes)
         {
@@ -337,7 +337,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
     {
         var bucket = await EnsureBucketAsync(token).ConfigureAwait(false);
         return await bucket.ReadAsync<CacheReadParser, CacheRead>(
-            kvKey, new CacheReadParser(destination, NowMs, keyHeader, wantCopy), _options.ReadFromLeader ? KvReadMode.Leader : KvReadMode.Direct, token).ConfigureAwait(false);
+            kvKey, new CacheReadParser(destination, NowMs, keyHeader, wantCopy, _options.SlidingRenewalFraction), _options.ReadFromLeader ? KvReadMode.Leader : KvReadMode.Direct, token).ConfigureAwait(false);
     }
 
     /// <summary>Counts the read, renews a sliding entry that needs it, feeds the near cache.</summary>
@@ -398,7 +398,7 @@ public sealed partial class NatsDistributedCache : IDistributedCache, IBufferDis
                 Headers = MetadataHeaders(read.AbsoluteMs, read.SlidingMs, hashedKey is null ? null : CacheKeyCodec.KeyHeaderValue(hashedKey)),
             }, token).ConfigureAwait(false);
             CacheMetrics.Renewal();
-            var deadline = ttl is { } t ? now.ToUnixTimeMilliseconds() + (long)Math.Ceiling(t.TotalSeconds) * 1000 : 0;
+            var deadline = ExpirationPlan.DeadlineOfWrite(now.ToUnixTimeMilliseconds(), ttl, read.SlidingMs, _options.SlidingRenewalFraction);
             return (revision, deadline);
         }
         catch (KvWrongRevisionException)

@@ -50,8 +50,10 @@ public abstract class NatsCacheBehaviourFixture(bool nearCache, string? keyPrefi
     /// A sliding entry is stored for window × (1 + SlidingRenewalFraction), rounded up to whole seconds (NATS TTLs), and
     /// renewed only when less than a window is left: idle, it may be read until then.
     /// </summary>
+    // The README's bound: an idle sliding entry lives at most window × (1 + SlidingRenewalFraction), whatever the
+    // server's whole-second TTL.
     public static TimeSpan SlidingTolerance(TimeSpan window) =>
-        TimeSpan.FromSeconds(Math.Ceiling(window.TotalSeconds * (1 + new NatsDistributedCacheOptions().SlidingRenewalFraction))) - window;
+        window * new NatsDistributedCacheOptions().SlidingRenewalFraction;
 
     public async Task InitializeAsync()
     {

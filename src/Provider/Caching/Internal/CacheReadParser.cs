@@ -18,11 +18,11 @@ internal readonly record struct CacheRead(
 
 /// <summary>
 /// Reads a cache entry while it is still in the receive buffer (<see cref="KvBucket.ReadAsync{TReader, TResult}"/>): scans
-/// the cache's headers without materialising them, refuses tombstones, markers and anything past a deadline (server TTL
-/// or the entry's absolute expiration), and only then copies the payload, straight into the caller's writer when there
-/// is one.
+/// the cache's headers without materialising them, refuses tombstones, markers and anything past a deadline (server TTL,
+/// the entry's absolute expiration, or a sliding entry's stored lifetime, <see cref="ExpirationPlan.StoredDeadline"/>),
+/// and only then copies the payload, straight into the caller's writer when there is one.
 /// </summary>
-internal readonly struct CacheReadParser(IBufferWriter<byte>? destination, long nowMs, string? expectedKeyHeader, bool wantCopy)
+internal readonly struct CacheReadParser(IBufferWriter<byte>? destination, long nowMs, string? expectedKeyHeader, bool wantCopy, double slidingSlack)
     : IKvEntryReader<CacheRead>
 {
     public CacheRead Read(in KvRawEntry entry)
@@ -58,7 +58,7 @@ internal readonly struct CacheReadParser(IBufferWriter<byte>? destination, long 
 
         _ = Utf8Parser.TryParse(abs, out long absoluteMs, out _);
         _ = Utf8Parser.TryParse(sld, out long slidingMs, out _);
-        var deadline = entry.ExpiresAtUnixMs;
+        var deadline = ExpirationPlan.StoredDeadline(entry.CreatedUnixMs, entry.ExpiresAtUnixMs, slidingMs, slidingSlack);
         var revision = entry.Revision;
         if ((deadline > 0 && nowMs >= deadline) || (absoluteMs > 0 && nowMs >= absoluteMs))
         {

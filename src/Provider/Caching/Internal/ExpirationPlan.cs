@@ -30,7 +30,11 @@ internal readonly record struct ExpirationPlan(long AbsoluteUnixMs, long Sliding
         {
             if (abs <= now)
             {
-                throw new ArgumentOutOfRangeException(nameof(options), abs, "The absolute expiration value must be in the future.");
+                // RedisCache's parameter name (the option, not this method's parameter), so callers that catch by it
+                // behave the same over either cache.
+#pragma warning disable CA2208
+                throw new ArgumentOutOfRangeException(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), abs, "The absolute expiration value must be in the future.");
+#pragma warning restore CA2208
             }
 
             absolute = abs;
@@ -68,6 +72,27 @@ internal readonly record struct ExpirationPlan(long AbsoluteUnixMs, long Sliding
 
         return ttl;
     }
+
+    /// <summary>
+    /// When an entry written at <paramref name="writtenMs"/> stops being served: its server deadline
+    /// (<paramref name="serverDeadlineMs"/>, 0 = none), and for a sliding entry no later than window × (1 + slack) after
+    /// the write. The server TTL is rounded up to whole seconds (1 s at least), so a short window would otherwise be
+    /// served for up to a second without an access renewing it.
+    /// </summary>
+    public static long StoredDeadline(long writtenMs, long serverDeadlineMs, long slidingMs, double slidingSlack)
+    {
+        if (slidingMs <= 0 || writtenMs <= 0)
+        {
+            return serverDeadlineMs;
+        }
+
+        var sliding = writtenMs + (long)Math.Ceiling(slidingMs * (1 + slidingSlack));
+        return serverDeadlineMs > 0 && serverDeadlineMs < sliding ? serverDeadlineMs : sliding;
+    }
+
+    /// <summary>The deadline of a write at <paramref name="nowMs"/> with server TTL <paramref name="ttl"/>: see <see cref="StoredDeadline"/>.</summary>
+    public static long DeadlineOfWrite(long nowMs, TimeSpan? ttl, long slidingMs, double slidingSlack) =>
+        StoredDeadline(nowMs, ttl is { } t ? nowMs + (long)Math.Ceiling(t.TotalSeconds) * 1000 : 0, slidingMs, slidingSlack);
 
     /// <summary>Whether a read at <paramref name="nowMs"/> must rewrite a sliding entry to keep it alive one more window.</summary>
     public static bool NeedsRenewal(long slidingMs, long serverDeadlineMs, long absoluteUnixMs, long nowMs)
