@@ -7,7 +7,8 @@ namespace CacheProvider.Bench.Harness;
 /// Runs metrics side by side and prints one result line per output and peer:
 /// <c>name: ours=&lt;v&gt; peer=&lt;v&gt; ratio=&lt;ours/peer&gt;</c>. Each side is warmed up, then measured
 /// <see cref="Repetitions"/> times, rotating which side goes first so a slow phase of the noisy two-core
-/// machine hits all alike; the median of the repetitions is printed. A metric never ends the run: an exception
+/// machine hits all alike; the median of the repetitions is printed, with the min–max of the per-repetition ratio
+/// (<c>spread=</c>). A metric never ends the run: an exception
 /// (of the metric, or of one side) becomes an <c>error=</c> line and the run goes on.
 /// </summary>
 internal sealed class MetricRunner(BenchContext context, TextWriter results, int repetitions)
@@ -129,7 +130,7 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
 
                 var o = Median(values[Side.Ours].Select(v => v[i]));
                 var p = Median(values[peer].Select(v => v[i]));
-                results.WriteLine(Line(name, o, p));
+                results.WriteLine(Line(name, o, p) + Spread(values[Side.Ours], values[peer], i));
             }
         }
     }
@@ -146,6 +147,31 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
     {
         var ratio = peer == 0 ? double.NaN : ours / peer;
         return string.Create(CultureInfo.InvariantCulture, $"{name}: ours={Value(ours)} peer={Value(peer)} ratio={ratio:F2}");
+    }
+
+    /// <summary>
+    /// The min–max of the per-repetition ratio (ours and peer of the same repetition, measured back to back), so a reader
+    /// sees how much of a ratio is the noisy machine: <c> spread=0.81–1.07</c>; empty with fewer than two repetitions.
+    /// </summary>
+    public static string Spread(List<double[]> ours, List<double[]> peer, int output)
+    {
+        var n = Math.Min(ours.Count, peer.Count);
+        var min = double.PositiveInfinity;
+        var max = double.NegativeInfinity;
+        for (var rep = 0; rep < n; rep++)
+        {
+            var p = peer[rep][output];
+            if (p == 0)
+            {
+                continue;
+            }
+
+            var r = ours[rep][output] / p;
+            min = Math.Min(min, r);
+            max = Math.Max(max, r);
+        }
+
+        return n < 2 || double.IsInfinity(min) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" spread={min:F2}–{max:F2}");
     }
 
     /// <summary>The line of a measurement that could not be made: the exception's type and first line.</summary>
