@@ -68,7 +68,7 @@ internal static class Program
         using var deadline = new CancellationTokenSource(Deadline);
         var clock = Stopwatch.StartNew();
         await using var server = await NatsServer.StartAsync(output: null, jetStream: true).ConfigureAwait(false);
-        var context = new BenchContext(server.Url, Path.Combine(NatsServerLocator.RepositoryRoot, "js"), log);
+        var context = new BenchContext(server.Url, Path.Combine(NatsServerLocator.RepositoryRoot, "js"), log, server.Pid);
         log.WriteLine($"bench: nats-server {server.Url}, {Environment.ProcessorCount} cores, {reps} repetitions per side, median printed");
         var runner = new MetricRunner(context, Console.Out, reps);
         foreach (var metric in metrics)

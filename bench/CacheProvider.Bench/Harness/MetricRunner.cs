@@ -25,6 +25,7 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
         sides.AddRange(metric.Peers);
         var failed = new Dictionary<Side, Exception>();
         var values = sides.ToDictionary(s => s, _ => new List<double[]>(Repetitions));
+        var cpu = sides.ToDictionary(s => s, _ => new List<double[]>(Repetitions));
         var printed = false;
         try
         {
@@ -35,7 +36,7 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
 
                 foreach (var side in sides)
                 {
-                    await MeasureAsync(metric, side, warmup: true, rep: 0, failed, values, cancellationToken).ConfigureAwait(false);
+                    await MeasureAsync(metric, side, warmup: true, rep: 0, failed, values, cpu, cancellationToken).ConfigureAwait(false);
                     if (side == Side.Ours && failed.ContainsKey(Side.Ours))
                     {
                         break;
@@ -53,11 +54,12 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
 
                     foreach (var side in order)
                     {
-                        await MeasureAsync(metric, side, warmup: false, rep + 1, failed, values, cancellationToken).ConfigureAwait(false);
+                        await MeasureAsync(metric, side, warmup: false, rep + 1, failed, values, cpu, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
                 PrintLines(metric, values, failed);
+                PrintServerCpu(metric, cpu, failed);
                 printed = true;
             }
         }
@@ -81,7 +83,8 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
         log.WriteLine($"[{metric.Name}] done in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    private async Task MeasureAsync(IMetric metric, Side side, bool warmup, int rep, Dictionary<Side, Exception> failed, Dictionary<Side, List<double[]>> values, CancellationToken cancellationToken)
+    private async Task MeasureAsync(
+        IMetric metric, Side side, bool warmup, int rep, Dictionary<Side, Exception> failed, Dictionary<Side, List<double[]>> values, Dictionary<Side, List<double[]>> cpu, CancellationToken cancellationToken)
     {
         if (failed.ContainsKey(side))
         {
@@ -91,7 +94,10 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
         var log = context.Log;
         try
         {
+            var pid = (metric as IServerCpuMetric)?.ServerPid(side);
+            var cpuBefore = pid is { } p0 ? ServerCpu.Seconds(p0) : null;
             var v = await metric.MeasureAsync(side, warmup, cancellationToken).ConfigureAwait(false);
+            var cpuAfter = pid is { } p1 ? ServerCpu.Seconds(p1) : null;
             if (v.Length != metric.Outputs.Count)
             {
                 throw new InvalidOperationException($"{metric.Name} returned {v.Length} values for {metric.Outputs.Count} outputs");
@@ -104,6 +110,11 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
             else
             {
                 values[side].Add(v);
+                if (cpuBefore is { } b && cpuAfter is { } a && metric is IServerCpuMetric { LastOperations: > 0 } cpuMetric)
+                {
+                    cpu[side].Add([(a - b) * 1e6 / cpuMetric.LastOperations]);
+                }
+
                 log.WriteLine($"[{metric.Name}] rep {rep}/{Repetitions} {side}: {Format(metric, v)}");
             }
         }
@@ -132,6 +143,28 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
                 var p = Median(values[peer].Select(v => v[i]));
                 results.WriteLine(Line(name, o, p) + Spread(values[Side.Ours], values[peer], i));
             }
+        }
+    }
+
+    /// <summary>The server-CPU line of a metric that reports its servers (<see cref="IServerCpuMetric"/>): µs of CPU per operation.</summary>
+    private void PrintServerCpu(IMetric metric, Dictionary<Side, List<double[]>> cpu, Dictionary<Side, Exception> failed)
+    {
+        if (metric is not IServerCpuMetric cpuMetric || cpu[Side.Ours].Count == 0 || failed.ContainsKey(Side.Ours))
+        {
+            return;
+        }
+
+        foreach (var peer in metric.Peers)
+        {
+            if (failed.ContainsKey(peer) || cpu[peer].Count == 0)
+            {
+                continue;
+            }
+
+            var name = LineName(metric, new MetricOutput(cpuMetric.ServerCpuOutput, HigherIsBetter: false), peer);
+            var o = Median(cpu[Side.Ours].Select(v => v[0]));
+            var p = Median(cpu[peer].Select(v => v[0]));
+            results.WriteLine(Line(name, o, p) + Spread(cpu[Side.Ours], cpu[peer], 0));
         }
     }
 

@@ -19,7 +19,7 @@ namespace CacheProvider.Bench.Metrics;
 /// to node B's HybridCache returning the new value) against HybridCache on RedisCache with L1 off (without
 /// invalidation, the only way B sees a change at once).
 /// </summary>
-internal sealed class RedisCacheMetric : IMetric
+internal sealed class RedisCacheMetric : IMetric, IServerCpuMetric
 {
     private const int InFlight = 64;
     private const int Keys = 1000;
@@ -34,6 +34,8 @@ internal sealed class RedisCacheMetric : IMetric
     private RedisCache? _peer;
     private (HybridCache A, HybridCache B, NatsHybridCacheInvalidator BInvalidator)? _oursHybrid;
     private (HybridCache A, HybridCache B)? _peerHybrid;
+    private int? _natsPid;
+    private long _operations;
 
     public RedisCacheMetric(string mode)
     {
@@ -58,10 +60,21 @@ internal sealed class RedisCacheMetric : IMetric
 
     public IReadOnlyList<Side> Peers { get; } = [Side.Other];
 
+    /// <inheritdoc />
+    public long LastOperations => Interlocked.Read(ref _operations);
+
+    /// <inheritdoc />
+    public string ServerCpuOutput => Outputs[0].Name.Replace("_ops_per_s", "", StringComparison.Ordinal)
+        .Replace("_pairs_per_s", "", StringComparison.Ordinal).Replace("_p50_us", "", StringComparison.Ordinal) + "_server_cpu_us_per_op";
+
+    /// <inheritdoc />
+    public int? ServerPid(Side side) => _mode == "hybrid-invalidation" ? null : side == Side.Ours ? _natsPid : _redis?.Pid;
+
     public string PeerLabel(Side peer) => _mode == "hybrid-invalidation" ? " (peer: HybridCache on RedisCache, L1 off)" : " (peer: RedisCache)";
 
     public async Task SetupAsync(BenchContext context, CancellationToken cancellationToken)
     {
+        _natsPid = context.ServerPid;
         if (_mode == "hybrid-invalidation")
         {
             var a = await StartNodeAsync(context.ServerUrl, cancellationToken).ConfigureAwait(false);
@@ -135,6 +148,7 @@ internal sealed class RedisCacheMetric : IMetric
         }
 
         IDistributedCache cache = side == Side.Ours ? _ours : _peer!;
+        Interlocked.Exchange(ref _operations, 0);
         return _mode switch
         {
             "get-inflight" => GetInflightAsync(cache, sliding: false, warmup, cancellationToken),
@@ -160,6 +174,7 @@ internal sealed class RedisCacheMetric : IMetric
         }
 
         await Inflight.RunAsync(Keys, InFlight, i => cache.SetAsync(keys[i], _value, options, cancellationToken)).ConfigureAwait(false);
+        Interlocked.Add(ref _operations, Keys);
         return keys;
     }
 
@@ -174,6 +189,7 @@ internal sealed class RedisCacheMetric : IMetric
         {
             _ = await cache.GetAsync(keys[i % Keys], cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("miss");
         }).ConfigureAwait(false);
+        Interlocked.Add(ref _operations, count);
         return [count / seconds];
     }
 
@@ -183,6 +199,7 @@ internal sealed class RedisCacheMetric : IMetric
         var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) };
         var count = Count(warmup, 30_000);
         var seconds = await Inflight.RunAsync(count, InFlight, i => cache.SetAsync($"{prefix}.{i % Keys}", _value, options, cancellationToken)).ConfigureAwait(false);
+        Interlocked.Add(ref _operations, count);
         return [count / seconds];
     }
 
@@ -205,6 +222,7 @@ internal sealed class RedisCacheMetric : IMetric
             samples[i] = Stopwatch.GetTimestamp() - start;
         }
 
+        Interlocked.Add(ref _operations, count);
         Array.Sort(samples);
         return [Latency.PercentileMicros(samples, 50), Latency.PercentileMicros(samples, 99)];
     }
@@ -221,6 +239,7 @@ internal sealed class RedisCacheMetric : IMetric
             await cache.SetAsync(key, _value, options, cancellationToken).ConfigureAwait(false);
             await cache.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        Interlocked.Add(ref _operations, 2L * count);
         return [count / seconds];
     }
 
