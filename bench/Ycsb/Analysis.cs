@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace CacheProvider.Bench.Ycsb;
 
 /// <summary>What one run of one configuration (two nodes) measured.</summary>
-internal sealed record RunResult(double OpsPerSecond, double P50Micros, double P99Micros, long StaleReads, long Reads, long Errors, long Misses, double? InvalidationP99Micros);
+internal sealed record RunResult(
+    double OpsPerSecond, double P50Micros, double P99Micros, long StaleReads, long Reads, long Errors, long Misses, double? InvalidationP99Micros, long StaleBeyondInvalidation);
 
 /// <summary>
 /// Judges a run from both nodes' logs. A read is stale when it returned a value although a later write of that key —
@@ -24,18 +25,25 @@ internal static class Analysis
         a.LatencyTicks.CopyTo(latencies);
         b.LatencyTicks.CopyTo(latencies, a.LatencyTicks.Count);
         Array.Sort(latencies);
+        var staleAges = StaleAges(a, b);
+        double? invalidation = a.Changes.Count + b.Changes.Count == 0 ? null : InvalidationP99(a, b);
+
+        // Stale by more than the measured invalidation delay: what the invalidation itself cannot explain.
+        var beyond = invalidation is { } p99 && !double.IsNaN(p99) ? staleAges.Count(age => Micros(age) > p99 + StaleAfter.TotalMicroseconds) : staleAges.Count;
         return new RunResult(
             ops / seconds,
             Micros(Percentile(latencies, 0.50)),
             Micros(Percentile(latencies, 0.99)),
-            StaleReads(a, b),
+            staleAges.Count,
             a.Reads.Count + b.Reads.Count,
             a.Errors + b.Errors,
             a.Misses + b.Misses,
-            a.Changes.Count + b.Changes.Count == 0 ? null : InvalidationP99(a, b));
+            invalidation,
+            beyond);
     }
 
-    private static long StaleReads(NodeLog a, NodeLog b)
+    /// <summary>For each stale read, how long before it the newer write had been acknowledged (ticks).</summary>
+    private static List<long> StaleAges(NodeLog a, NodeLog b)
     {
         var staleAfter = (long)(StaleAfter.TotalSeconds * Stopwatch.Frequency);
         var ack = new Dictionary<long, long>(a.Writes.Count + b.Writes.Count);
@@ -69,7 +77,7 @@ internal static class Analysis
             index[key] = (starts, minAck);
         }
 
-        long stale = 0;
+        var stale = new List<long>();
         foreach (var r in a.Reads.Concat(b.Reads))
         {
             if (r.Id < 0 || !index.TryGetValue(r.Key, out var writes))
@@ -82,7 +90,7 @@ internal static class Analysis
             var first = UpperBound(writes.Starts, returnedAck);
             if (first < writes.Starts.Length && writes.MinAckFrom[first] < r.StartTs - staleAfter)
             {
-                stale++;
+                stale.Add(r.StartTs - writes.MinAckFrom[first]);
             }
         }
 

@@ -95,7 +95,9 @@ internal static class Coordinator
             var inv = results[kind].Where(r => r.InvalidationP99Micros is { } v && !double.IsNaN(v)).Select(r => r.InvalidationP99Micros!.Value).ToList();
             var summary = string.Create(CultureInfo.InvariantCulture,
                 $"# ycsb {workload.Name} {kind.Label()}: ops/s {Report.Median(results[kind].Select(r => r.OpsPerSecond).ToList()):F0}, stale reads > 5 ms {results[kind].Sum(r => r.StaleReads)} of {results[kind].Sum(r => r.Reads)} reads, misses {results[kind].Sum(r => r.Misses)}, errors {results[kind].Sum(r => r.Errors)}");
-            var invalidation = inv.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $", invalidation delay p99 {Report.Median(inv):F0} µs") : string.Empty;
+            var invalidation = inv.Count > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", invalidation delay p99 {Report.Median(inv):F0} µs, stale beyond that delay {results[kind].Sum(r => r.StaleBeyondInvalidation)}")
+                : string.Empty;
             Console.WriteLine(summary + invalidation);
         }
     }
