@@ -48,7 +48,7 @@ public sealed class AuditFixTests(ITestOutputHelper output)
         // Apply.
         var (fixCode, applied, _) = await Doctor.RunAsync(output, ["fix", "--yes", "-s", server.Url, "--older-than", "0s", .. Planted.Thresholds]);
         Assert.Equal(ExitCodes.Ok, fixCode);
-        Assert.Contains("Fixed 4 bucket(s)", applied);
+        Assert.Contains("Fixed 5 bucket(s)", applied);
         var (afterCode, after, _) = await Doctor.RunAsync(output, ["audit", "--json", "-s", server.Url, "--fail-on", "warning", .. Planted.Thresholds]);
         Assert.Equal(ExitCodes.Ok, afterCode);
         Assert.Empty(Findings(after));
@@ -58,6 +58,56 @@ public sealed class AuditFixTests(ITestOutputHelper output)
         Assert.Equal("v2"u8.ToArray(), (await (await kv.GetBucketAsync("hist")).GetAsync("h"))!.Value.ToArray());
         Assert.NotNull(await (await kv.GetBucketAsync("deletemap")).GetAsync("pin"));
         Assert.Equal(0UL, (await kv.GetStatusAsync("tombstones")).Values);
+    }
+
+    [Fact]
+    public async Task A_bucket_with_markers_off_and_few_deletes_is_reported_and_fix_makes_its_expiries_seen()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var nats = await server.ConnectAsync();
+        var kv = new KvContext(nats);
+        var bucket = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "sessions", AllowMsgTtl = true });
+        await bucket.PutAsync("s1", "v"u8.ToArray(), TimeSpan.FromMinutes(20));
+        for (var i = 0; i < 3; i++)
+        {
+            await bucket.PutAsync($"d{i}", "v"u8.ToArray());
+            await bucket.DeleteAsync($"d{i}");
+        }
+
+        // Default thresholds (10,000 deletes for the delete-map finding): markers off is reported all the same.
+        var (code, table, _) = await Doctor.RunAsync(output, ["audit", "sessions", "-s", server.Url, "--fail-on", "warning"]);
+        Assert.Equal(ExitCodes.Findings, code);
+        Assert.DoesNotContain("No findings", table);
+        Assert.Contains("markers-off", table);
+        var (_, json, _) = await Doctor.RunAsync(output, ["audit", "sessions", "--json", "-s", server.Url]);
+        var finding = JsonDocument.Parse(json).RootElement.GetProperty("buckets")[0].GetProperty("findings")[0];
+        Assert.Equal("markers-off", finding.GetProperty("code").GetString());
+        Assert.Equal("warning", finding.GetProperty("severity").GetString());
+        Assert.Contains("1 value(s) with a TTL", finding.GetProperty("message").GetString());
+        Assert.Contains("watchers never learn of it", finding.GetProperty("message").GetString());
+
+        var (fixCode, fixOut, _) = await Doctor.RunAsync(output, ["fix", "sessions", "--yes", "-s", server.Url]);
+        Assert.Equal(ExitCodes.Ok, fixCode);
+        Assert.Contains("+ subject_delete_marker_ttl: 2s", fixOut);
+        Assert.Equal(TimeSpan.FromSeconds(2), (await kv.GetStatusAsync("sessions")).LimitMarkerTtl);
+        Assert.Empty(Findings((await Doctor.RunAsync(output, ["audit", "sessions", "--json", "-s", server.Url])).Out));
+
+        // What the fix buys: an expiry now reaches a watcher as a marker.
+        var fixedBucket = await kv.GetBucketAsync("sessions");
+        await using var watch = await fixedBucket.StartWatchAsync(["short"], new KvWatchOptions { UpdatesOnly = true });
+        await fixedBucket.PutAsync("short", "v"u8.ToArray(), TimeSpan.FromSeconds(1));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var expired = false;
+        await foreach (var e in watch.ReadAllAsync(cts.Token))
+        {
+            if (e.MarkerReason == KvMarkerReason.Expired)
+            {
+                expired = true;
+                break;
+            }
+        }
+
+        Assert.True(expired);
     }
 
     [Fact]

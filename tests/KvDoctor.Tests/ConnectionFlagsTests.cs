@@ -28,7 +28,9 @@ public sealed class ConnectionFlagsTests : IDisposable
     [Fact]
     public void Nkey_parses_into_the_seed_file_setting_and_no_other_authentication()
     {
-        var seed = Touch("user.nk");
+        using var pair = KeyPair.CreatePair(PrefixByte.User);
+        var seed = Path.Combine(_dir, "user.nk");
+        File.WriteAllText(seed, pair.GetSeed() + "\n"); // the seed file is read when the settings are checked
         var flags = new ConnectionFlags();
         var settings = flags.ToSettings(ParseWith(flags, "audit", "--nkey", seed));
         Assert.Equal(seed, settings.NKeySeedFile);

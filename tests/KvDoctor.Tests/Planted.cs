@@ -15,6 +15,7 @@ internal static class Planted
         ("tombstones", "permanent-tombstones"),
         ("mirror", "mirror-without-ttl"),
         ("hist", "history-with-ttl"),
+        ("plain", "markers-off"),
     ];
 
     /// <summary>Thresholds small enough for a test: 50 interior deletes, 10 tombstones.</summary>
@@ -47,7 +48,8 @@ internal static class Planted
         var ack = await kv.JetStream.PublishAsync("$KV.hist.h", "v2"u8.ToArray(), headers: new NatsHeaders { { "Nats-TTL", "5m" } });
         ack.EnsureSuccess();
 
-        // Clean: a cache-like bucket (values with TTL, removal by purge-with-TTL) and a plain one with values only.
+        // Clean: a cache-like bucket (values with TTL, removal by purge-with-TTL). A plain one with values only and
+        // markers off: nothing expires there, so markers-off is informational.
         var clean = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "clean", LimitMarkerTtl = TimeSpan.FromSeconds(1) });
         await clean.PutAsync("a", "v"u8.ToArray(), TimeSpan.FromMinutes(5));
         await clean.PutAsync("b", "v"u8.ToArray(), TimeSpan.FromMinutes(5));

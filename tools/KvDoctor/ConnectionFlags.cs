@@ -121,8 +121,8 @@ internal sealed class ConnectionFlags
         }
         catch (ArgumentException ex)
         {
-            // The messages name settings and files, never a secret.
-            throw new UsageException(ex.Message, ex);
+            // The messages name settings and files, never a secret; here the settings are flags.
+            throw new UsageException(AsFlags(ex.Message), ex);
         }
 
         return settings;
@@ -141,7 +141,7 @@ internal sealed class ConnectionFlags
         catch (ArgumentException ex)
         {
             // E.g. an --nkey file without a seed; the messages name settings and files, never a secret.
-            throw new UsageException(ex.Message.Replace("Nats:NKeySeedFile", "--nkey", StringComparison.Ordinal), ex);
+            throw new UsageException(AsFlags(ex.Message), ex);
         }
 
         return opts with
@@ -150,6 +150,24 @@ internal sealed class ConnectionFlags
             MaxReconnectRetry = 3,
         };
     }
+
+    /// <summary>A connection-settings message with each <c>Nats:</c> setting named as the flag that sets it.</summary>
+    private static string AsFlags(string message)
+    {
+        foreach (var (setting, flag) in SettingFlags)
+        {
+            message = message.Replace(setting, flag, StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
+    private static readonly (string Setting, string Flag)[] SettingFlags =
+    [
+        ("Nats:NKeySeedFile", "--nkey"), ("Nats:CredsFile", "--creds"), ("Nats:TlsCaFile", "--tlsca"), ("Nats:TlsCertFile", "--tlscert"),
+        ("Nats:TlsKeyFile", "--tlskey"), ("Nats:Password", "--password"), ("Nats:User", "--user"), ("Nats:Token", "--token"),
+        ("Nats:Url", "--server"), ("Nats:RequestTimeout", "--timeout"), ("Nats:ConnectTimeout", "--timeout"),
+    ];
 
     /// <summary><paramref name="url"/> without the user info of each of its URLs (the user name or password, or a token).</summary>
     public static string Redact(string url) => string.Join(",", url.Split(',').Select(u => RedactOne(u.Trim())));

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using CacheProvider.KeyValue.Internal;
 using NATS.Client.Core;
 
 namespace CacheProvider.Connection;
@@ -7,11 +7,12 @@ namespace CacheProvider.Connection;
 /// Bindable settings of the shared NATS.Net connection (the <c>Nats</c> configuration section), used only when the app
 /// registered no <see cref="INatsConnection"/> of its own. Secrets (password, token, seeds, credentials) are never
 /// logged; never log the <see cref="NatsOpts"/> built from them either (its <c>ToString()</c> prints them).
+/// Checked when the host starts (<c>ValidateOnStart</c>): each problem is reported with the setting's name and why,
+/// e.g. "Nats:Password is required when Nats:User is set".
 /// </summary>
 public sealed class NatsConnectionOptions
 {
     /// <summary>Seed server URLs, comma separated (<c>nats://</c>, <c>tls://</c>, <c>ws://</c>, <c>wss://</c>).</summary>
-    [Required]
     public string Url { get; set; } = "nats://127.0.0.1:4222";
 
     /// <summary>Client name shown in server monitoring.</summary>
@@ -47,12 +48,10 @@ public sealed class NatsConnectionOptions
     /// <summary>Accept any server certificate: local development only.</summary>
     public bool TlsInsecureSkipVerify { get; set; }
 
-    /// <summary>Timeout of one request to the server.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    /// <summary>Timeout of one request to the server (1 ms to 1 day).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Timeout of one connection attempt.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    /// <summary>Timeout of one connection attempt (1 ms to 1 day).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Applies these settings to <paramref name="opts"/> (e.g. <see cref="NatsOpts.Default"/>).</summary>
@@ -126,48 +125,39 @@ public sealed class NatsConnectionOptions
         throw new ArgumentException($"Nats:NKeySeedFile holds no user NKey seed (a line starting with SU): {path}", nameof(path));
     }
 
-    /// <summary>Checks the settings; the message names the setting, never a secret.</summary>
-    /// <exception cref="ArgumentException">Invalid or contradicting settings.</exception>
+    /// <summary>
+    /// Checks the settings. The message names each bad setting and why (<c>Nats:CredsFile '/x' does not exist</c>);
+    /// it shows file paths and URLs without their user info, never a password, token or seed.
+    /// </summary>
+    /// <exception cref="ArgumentException">Invalid or contradicting settings (all of them, separated by "; ").</exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Url))
+        var errors = NatsConnectionOptionsValidator.Errors(this);
+        if (errors.Count > 0)
         {
-            throw new ArgumentException("Nats:Url is required", nameof(Url));
+            throw new ArgumentException(string.Join("; ", errors));
         }
+    }
 
-        foreach (var seed in Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+    /// <summary>Why <paramref name="path"/> holds no usable user NKey seed, or <see langword="null"/> when it does (never its text).</summary>
+    internal static string? SeedFileProblem(string path)
+    {
+        try
         {
-            // Without a scheme NATS.Net assumes nats://; other schemes than its four would fail only when connecting.
-            var schemeEnd = seed.IndexOf("://", StringComparison.Ordinal);
-            var scheme = schemeEnd > 0 ? seed[..schemeEnd].ToLowerInvariant() : "nats";
-            if (scheme is not ("nats" or "tls" or "ws" or "wss") || !Uri.TryCreate(schemeEnd > 0 ? seed : "nats://" + seed, UriKind.Absolute, out _))
-            {
-                throw new ArgumentException($"Nats:Url: unsupported URL scheme '{scheme}' or malformed URL (use nats://, tls://, ws:// or wss://)", nameof(Url));
-            }
+            ReadNKeySeed(path);
+            return null;
         }
-
-        var methods = (User is not null || Password is not null ? 1 : 0) + (Token is not null ? 1 : 0) + (NKeySeedFile is not null ? 1 : 0) + (CredsFile is not null ? 1 : 0);
-        if (methods > 1)
+        catch (ArgumentException)
         {
-            throw new ArgumentException("Nats: give one authentication method (User/Password, Token, NKeySeedFile or CredsFile), not several");
+            return "holds no valid user NKey seed (a line starting with SU, as nk -gen user writes it)";
         }
-
-        if ((User is null) != (Password is null))
+        catch (IOException ex)
         {
-            throw new ArgumentException("Nats: User and Password go together");
+            return "cannot be read: " + ex.GetType().Name;
         }
-
-        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        catch (UnauthorizedAccessException)
         {
-            throw new ArgumentException("Nats: TlsCertFile and TlsKeyFile go together (mutual TLS)");
-        }
-
-        foreach (var (name, path) in new[] { ("NKeySeedFile", NKeySeedFile), ("CredsFile", CredsFile), ("TlsCaFile", TlsCaFile), ("TlsCertFile", TlsCertFile), ("TlsKeyFile", TlsKeyFile) })
-        {
-            if (path is not null && !File.Exists(path))
-            {
-                throw new ArgumentException($"Nats:{name} names a file that does not exist: {path}");
-            }
+            return "cannot be read: access denied";
         }
     }
 }

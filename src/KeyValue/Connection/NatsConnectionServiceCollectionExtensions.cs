@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using CacheProvider.KeyValue.Internal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Extensions.Microsoft.DependencyInjection;
@@ -78,22 +80,11 @@ public static class NatsConnectionServiceCollectionExtensions
 
         services.AddSingleton<SharedConnectionMarker>();
         services.AddSingleton<IConfigureOptions<NatsConnectionOptions>, BindNatsSection>();
-        services.AddOptions<NatsConnectionOptions>().ValidateDataAnnotations().Validate(Valid, "Invalid NATS connection settings (Nats section)").ValidateOnStart();
+        // Each problem named with its setting and why (never a secret), when the host starts.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NatsConnectionOptions>, NatsConnectionOptionsValidator>());
+        services.AddOptions<NatsConnectionOptions>().ValidateOnStart();
         services.AddNatsClient(nats => nats.ConfigureOptions(builder =>
             builder.Configure<IOptions<NatsConnectionOptions>>((target, settings) => target.Opts = settings.Value.ApplyTo(target.Opts))));
-    }
-
-    private static bool Valid(NatsConnectionOptions options)
-    {
-        try
-        {
-            options.Validate();
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Marks that CacheProvider registered the connection (so later calls may add settings to it).</summary>

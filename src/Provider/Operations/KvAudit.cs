@@ -48,7 +48,9 @@ public static class KvAudit
         var pinned = s.NumDeleted > 0 && s.Messages > 0 && firstTime != default && now - firstTime > pinnedAge;
         var findings = new List<KvFinding>();
 
-        if (!isMirror && c.MaxAge == TimeSpan.Zero && c.SubjectDeleteMarkerTTL == TimeSpan.Zero && s.NumDeleted >= thresholds.ManyDeletes)
+        var markersOff = !isMirror && c.SubjectDeleteMarkerTTL == TimeSpan.Zero;
+        var unboundedDeleteMap = markersOff && c.MaxAge == TimeSpan.Zero && s.NumDeleted >= thresholds.ManyDeletes;
+        if (unboundedDeleteMap)
         {
             findings.Add(new KvFinding(
                 KvFindingCodes.UnboundedDeleteMap,
@@ -56,6 +58,11 @@ public static class KvAudit
                 bucket,
                 $"No max_age and limit markers off with {s.NumDeleted:N0} interior deletes ({Mb(s.NumDeleted)} of delete map, replayed on every restart); nothing ever bounds it.",
                 $"kv-doctor fix {bucket} --marker-ttl 2s [--max-age <longest value lifetime>] --yes (then write removals as purge-with-TTL, as NatsDistributedCache does)."));
+        }
+
+        if (markersOff && !unboundedDeleteMap)
+        {
+            findings.Add(MarkersOff(bucket, c, keys));
         }
 
         if (pinned && s.NumDeleted >= thresholds.ManyDeletes)
@@ -114,6 +121,31 @@ public static class KvAudit
             Keys = keys,
             Findings = findings.OrderByDescending(f => f.Severity).ToList(),
         };
+    }
+
+    /// <summary>
+    /// Markers off, reported whatever the number of deletes (mirrors cannot have markers; a bucket with an unbounded
+    /// delete map already has that finding, which says markers are off and has the same fix).
+    /// </summary>
+    private static KvFinding MarkersOff(string bucket, StreamConfig c, KvKeySnapshot? keys)
+    {
+        // Do keys expire here? A max age expires everything; with a key scan, values written with a TTL; without one,
+        // a bucket that allows per-key TTLs is taken to use them.
+        var ttlValues = keys?.TtlValues;
+        var expiring = c.MaxAge > TimeSpan.Zero || (ttlValues is { } n ? n > 0 : c.AllowMsgTTL);
+        var what = c.MaxAge > TimeSpan.Zero && ttlValues is > 0 ? $"max_age {c.MaxAge} and {ttlValues:N0} value(s) with a TTL"
+            : c.MaxAge > TimeSpan.Zero ? $"max_age {c.MaxAge}"
+            : ttlValues is > 0 ? $"{ttlValues:N0} value(s) with a TTL"
+            : "per-key TTLs allowed";
+        var cost = "keys that expire vanish without a marker, so watchers never learn of it: no session-ended or presence-offline " +
+                   "event, no grain deactivation, no near-cache or HybridCache/FusionCache invalidation, no wake-up for lease waiters.";
+        return expiring
+            ? new KvFinding(KvFindingCodes.MarkersOff, KvFindingSeverity.Warning, bucket,
+                $"Limit markers off while keys expire here ({what}): " + cost,
+                $"kv-doctor fix {bucket} --marker-ttl 2s --yes (turns on limit markers and per-key TTL; existing values keep their TTLs).")
+            : new KvFinding(KvFindingCodes.MarkersOff, KvFindingSeverity.Info, bucket,
+                "Limit markers off. Nothing here expires today (no max_age, no values with a TTL), so no expiry goes unseen yet; once keys get a TTL or the bucket a max_age, " + cost,
+                $"kv-doctor fix {bucket} --marker-ttl 2s --yes before keys here get TTLs (CacheProvider's caches, sessions and patterns need markers).");
     }
 
     /// <summary>Bucket name of a <c>KV_&lt;bucket&gt;</c> stream (other names unchanged).</summary>

@@ -9,6 +9,12 @@ public static class KvFindingCodes
     /// <summary>No max age, markers off, and many interior deletes: the delete map only grows.</summary>
     public const string UnboundedDeleteMap = "unbounded-delete-map";
 
+    /// <summary>
+    /// Limit markers off (no <c>subject_delete_marker_ttl</c>): keys that expire vanish without a marker, so watchers
+    /// never learn of it. A warning when keys here do expire (max age, values with a TTL), else informational.
+    /// </summary>
+    public const string MarkersOff = "markers-off";
+
     /// <summary>Keys whose last revision is a DEL/PURGE tombstone without a TTL: kept forever.</summary>
     public const string PermanentTombstones = "permanent-tombstones";
 

@@ -7,7 +7,7 @@ namespace CacheProvider.Operations;
 
 /// <summary>
 /// Runs the <c>kv-doctor audit</c> rules (<see cref="KvAudit"/>) on the buckets an application uses: Healthy without
-/// findings, Degraded with them (each finding and its fix in the data), the registration's failure status when the
+/// findings or with informational ones only, Degraded with warnings or errors (each finding and its fix in the data), the registration's failure status when the
 /// server cannot be reached. Buckets that do not exist yet are skipped. Results are reused for
 /// <see cref="CacheDuration"/>, because the tombstone count scans every key
 /// (registered as a singleton by <c>AddNatsKvHygiene</c>).
@@ -112,6 +112,7 @@ public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
             return HealthCheckResult.Healthy("KV buckets clean", data);
         }
 
+        findings = findings.OrderByDescending(f => f.Severity).ToList();
         for (var i = 0; i < findings.Count; i++)
         {
             var f = findings[i];
@@ -119,6 +120,10 @@ public sealed class NatsKvHygieneHealthCheck : IHealthCheck, IDisposable
         }
 
         var summary = string.Join("; ", findings.Select(f => $"{f.Bucket ?? "server"}: {f.Code} ({f.Severity})"));
-        return HealthCheckResult.Degraded($"{findings.Count} KV hygiene finding(s): {summary}", data: data);
+
+        // Informational findings (nothing to do yet, e.g. markers off on a bucket where nothing expires) are shown, not degrading.
+        return findings[0].Severity == KvFindingSeverity.Info
+            ? HealthCheckResult.Healthy($"KV buckets clean; {findings.Count} note(s): {summary}", data)
+            : HealthCheckResult.Degraded($"{findings.Count} KV hygiene finding(s): {summary}", data: data);
     }
 }

@@ -35,7 +35,7 @@ public sealed class ConnectionRegistrationTests(ITestOutputHelper output)
     {
         using var sp = new ServiceCollection().AddNatsConnection(o => o.Url = "http://nope").BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<NatsConnectionOptions>>().Value);
-        Assert.Contains("NATS", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("Nats:Url 'http://nope' must use nats://, tls://, ws:// or wss://", ex.Message);
     }
 
     [Fact]

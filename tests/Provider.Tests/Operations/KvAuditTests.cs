@@ -37,15 +37,15 @@ public sealed class KvAuditTests
     [Fact]
     public void No_max_age_and_no_markers_with_many_deletes_is_a_warning_then_an_error()
     {
-        Assert.Empty(KvAudit.Evaluate(Info(numDeleted: 9_999), Current, Now).Findings);
+        Assert.Equal([KvFindingCodes.MarkersOff], Codes(KvAudit.Evaluate(Info(numDeleted: 9_999), Current, Now)));
         var warn = KvAudit.Evaluate(Info(numDeleted: 10_000), Current, Now);
         var f = Assert.Single(warn.Findings);
         Assert.Equal((KvFindingCodes.UnboundedDeleteMap, KvFindingSeverity.Warning), (f.Code, f.Severity));
         Assert.Contains("kv-doctor fix b --marker-ttl 2s", f.Fix);
         Assert.Equal(KvFindingSeverity.Error, KvAudit.Evaluate(Info(numDeleted: 1_000_000), Current, Now).Findings[0].Severity);
 
-        // Either a max age or markers bound it.
-        Assert.Empty(KvAudit.Evaluate(Info(numDeleted: 50_000, maxAge: TimeSpan.FromHours(1)), Current, Now).Findings);
+        // Either a max age or markers bound it (markers off is still reported).
+        Assert.Equal([KvFindingCodes.MarkersOff], Codes(KvAudit.Evaluate(Info(numDeleted: 50_000, maxAge: TimeSpan.FromHours(1)), Current, Now)));
         Assert.Empty(KvAudit.Evaluate(Info(numDeleted: 50_000, marker: TimeSpan.FromSeconds(1)), Current, Now).Findings);
     }
 
@@ -63,10 +63,11 @@ public sealed class KvAuditTests
     public void Permanent_tombstones_are_counted_from_the_key_scan_only()
     {
         var thresholds = KvAuditThresholds.Default with { PermanentTombstones = 10 };
-        Assert.Empty(KvAudit.Evaluate(Info(), Current, Now, new KvKeySnapshot(9, 0, 0, 9, 0, 0), thresholds).Findings);
-        Assert.Equal([KvFindingCodes.PermanentTombstones], Codes(KvAudit.Evaluate(Info(), Current, Now, new KvKeySnapshot(10, 0, 0, 10, 0, 0), thresholds)));
-        Assert.Empty(KvAudit.Evaluate(Info(), Current, Now, new KvKeySnapshot(100, 0, 0, 0, 100, 0), thresholds).Findings);
-        Assert.Empty(KvAudit.Evaluate(Info(), Current, Now, null, thresholds).Findings);
+        var markers = Info(marker: TimeSpan.FromSeconds(2));
+        Assert.Empty(KvAudit.Evaluate(markers, Current, Now, new KvKeySnapshot(9, 0, 0, 9, 0, 0), thresholds).Findings);
+        Assert.Equal([KvFindingCodes.PermanentTombstones], Codes(KvAudit.Evaluate(markers, Current, Now, new KvKeySnapshot(10, 0, 0, 10, 0, 0), thresholds)));
+        Assert.Empty(KvAudit.Evaluate(markers, Current, Now, new KvKeySnapshot(100, 0, 0, 0, 100, 0), thresholds).Findings);
+        Assert.Empty(KvAudit.Evaluate(markers, Current, Now, null, thresholds).Findings);
     }
 
     [Fact]
@@ -89,8 +90,40 @@ public sealed class KvAuditTests
         Assert.Empty(KvAudit.Evaluate(Info(history: 1, marker: TimeSpan.FromSeconds(1)), Current, Now, ttlWrites).Findings);
 
         // Without a scan, allow_msg_ttl stands for "TTL'd writes possible".
-        Assert.Equal([KvFindingCodes.HistoryWithTtl], Codes(KvAudit.Evaluate(Info(history: 5, ttl: true), Current, Now)));
-        Assert.Empty(KvAudit.Evaluate(Info(history: 5), Current, Now).Findings);
+        Assert.Equal([KvFindingCodes.HistoryWithTtl], Codes(KvAudit.Evaluate(Info(history: 5, ttl: true, marker: TimeSpan.FromSeconds(1)), Current, Now)));
+        Assert.Equal([KvFindingCodes.HistoryWithTtl, KvFindingCodes.MarkersOff], Codes(KvAudit.Evaluate(Info(history: 5, ttl: true), Current, Now)));
+        Assert.Equal([KvFindingCodes.MarkersOff], Codes(KvAudit.Evaluate(Info(history: 5), Current, Now))); // no TTL writes possible: no history finding
+    }
+
+    [Fact]
+    public void Markers_off_is_reported_with_few_deletes_a_warning_where_keys_expire_a_note_where_none_do()
+    {
+        // Values with a TTL (scan), a max age, or (without a scan) per-key TTLs allowed: expiries nobody hears of.
+        var ttlValues = new KvKeySnapshot(5, 5, 3, 0, 0, 0);
+        foreach (var report in new[]
+                 {
+                     KvAudit.Evaluate(Info(ttl: true, numDeleted: 3), Current, Now, ttlValues),
+                     KvAudit.Evaluate(Info(maxAge: TimeSpan.FromHours(1)), Current, Now, KvKeySnapshot.Empty),
+                     KvAudit.Evaluate(Info(ttl: true), Current, Now),
+                 })
+        {
+            var f = Assert.Single(report.Findings);
+            Assert.Equal((KvFindingCodes.MarkersOff, KvFindingSeverity.Warning, "b"), (f.Code, f.Severity, f.Bucket));
+            Assert.StartsWith("Limit markers off while keys expire here", f.Message, StringComparison.Ordinal);
+            Assert.Contains("watchers never learn of it", f.Message, StringComparison.Ordinal);
+            Assert.StartsWith("kv-doctor fix b --marker-ttl 2s --yes", f.Fix, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("3 value(s) with a TTL", KvAudit.Evaluate(Info(ttl: true), Current, Now, ttlValues).Findings[0].Message, StringComparison.Ordinal);
+
+        // Nothing expires (no TTL'd values, no max age): a note, not a warning.
+        var plain = Assert.Single(KvAudit.Evaluate(Info(), Current, Now, new KvKeySnapshot(5, 5, 0, 0, 0, 0)).Findings);
+        Assert.Equal((KvFindingCodes.MarkersOff, KvFindingSeverity.Info), (plain.Code, plain.Severity));
+        Assert.Equal(KvFindingSeverity.Info, KvAudit.Evaluate(Info(ttl: true), Current, Now, new KvKeySnapshot(5, 5, 0, 0, 5, 0)).Findings[0].Severity);
+
+        // Markers on, or a mirror (which cannot have them): nothing.
+        Assert.Empty(KvAudit.Evaluate(Info(marker: TimeSpan.FromSeconds(2)), Current, Now, ttlValues).Findings);
+        Assert.Empty(KvAudit.Evaluate(Info(mirror: "origin", ttl: true), Current, Now, ttlValues).Findings);
     }
 
     [Fact]

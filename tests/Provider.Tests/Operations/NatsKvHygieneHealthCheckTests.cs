@@ -59,6 +59,37 @@ public sealed class NatsKvHygieneHealthCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Markers_off_degrades_a_bucket_whose_keys_expire_and_is_only_a_note_where_nothing_expires()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using (var nats = await server.ConnectAsync())
+        {
+            var kv = new KvContext(nats);
+            var expiring = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "expiring", AllowMsgTtl = true });
+            await expiring.PutAsync("a", "v"u8.ToArray(), TimeSpan.FromMinutes(5));
+            var plain = await kv.CreateBucketAsync(new KvBucketConfig { Bucket = "plain" });
+            await plain.PutAsync("a", "v"u8.ToArray());
+        }
+
+        await using (var sp = Services(server.Url, h => h.AddNatsKvHygiene("plain")))
+        {
+            var entry = (await sp.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["nats-kv-hygiene"];
+            output.WriteLine(entry.Description);
+            Assert.Equal(HealthStatus.Healthy, entry.Status);
+            Assert.Contains("plain: markers-off (Info)", entry.Description);
+        }
+
+        await using (var sp = Services(server.Url, h => h.AddNatsKvHygiene("expiring", "plain")))
+        {
+            var entry = (await sp.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["nats-kv-hygiene"];
+            output.WriteLine(entry.Description);
+            Assert.Equal(HealthStatus.Degraded, entry.Status);
+            Assert.Contains("expiring: markers-off (Warning)", entry.Description);
+            Assert.Contains("kv-doctor fix expiring --marker-ttl 2s", (string)entry.Data["finding0"]);
+        }
+    }
+
+    [Fact]
     public async Task Unreachable_server_reports_the_failure_status()
     {
         await using var sp = Services($"nats://127.0.0.1:{NatsServer.FreePort()}", h => h.AddNatsKvHygiene("cache"));

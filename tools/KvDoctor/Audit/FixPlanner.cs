@@ -20,7 +20,7 @@ internal static class FixPlanner
         var diff = new List<string>();
         var manual = new List<string>();
 
-        if (codes.Contains(KvFindingCodes.UnboundedDeleteMap) && current.Mirror is null)
+        if ((codes.Contains(KvFindingCodes.UnboundedDeleteMap) || codes.Contains(KvFindingCodes.MarkersOff)) && current.Mirror is null)
         {
             updated = updated with { SubjectDeleteMarkerTTL = settings.MarkerTtl, AllowMsgTTL = true };
             Change(diff, "subject_delete_marker_ttl", Durations.Format(current.SubjectDeleteMarkerTTL), Durations.Format(settings.MarkerTtl));
