@@ -12,6 +12,7 @@ namespace CacheProvider.Clustering.Tests.Clustering;
 /// direct reads are answered by different replicas), under churn and stream leader stepdowns; and the grain directory
 /// on the same kind of bucket.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class ReplicatedMembershipTableTests(ITestOutputHelper output)
 {
     private const string Bucket = "orleans-r3";
