@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [web|expiry|patterns|silo] | bench [grains|graincache] | setup
+# The single entry point: ./build.sh test | setup | demo [web|expiry|patterns|silo] [args] | bench [grains|graincache] [args]
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,32 +43,46 @@ run_tests() {
   [ "$rc" -eq 0 ]
 }
 
+usage() {
+  [ -z "${1:-}" ] || echo "build.sh: $1" >&2
+  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]]" >&2
+  exit 2
+}
+
+# Each runnable form is one line of a table: "<command> <name>|<project>". A name of "-" is the default, used when
+# the next argument is absent or an option (demo --smoke = demo web --smoke). Add a line to add a form.
+projects='demo web|samples/Web
+demo -|samples/Web
+demo expiry|samples/Expiry
+demo patterns|samples/Patterns
+demo silo|samples/Silo
+bench grains|bench/Grains.Measure
+bench graincache|bench/GrainCache.Measure
+bench -|bench/CacheProvider.Bench'
+
+# Prints the project of "<command> <name>" (or of the command's default), or nothing.
+project_of() { printf '%s\n' "$projects" | awk -F'|' -v form="$1 $2" '$1 == form { print $2; exit }'; }
+
 cmd="${1:-test}"; shift || true
 case "$cmd" in
-  setup) setup ;;
+  setup) [ $# -eq 0 ] || usage "setup takes no arguments"; setup ;;
   test) run_tests "$@" ;;
-  demo)
+  demo|bench)
     # demo [web|expiry|patterns|silo] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
     # and exits 0/1), the per-message-TTL console walkthrough, the lease/presence/token sample, or the Orleans silo
     # (NATS grain storage with per-state TTL, NATS reminders, deactivation on expiry; --smoke runs its story once, 0/1).
-    setup
-    case "${1:-web}" in
-      silo) shift; dotnet run --project samples/Silo -c Release -- "$@" ;;
-      patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
-      expiry) shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
-      web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
-      *) dotnet run --project samples/Web -c Release -- "$@" ;;
-    esac ;;
-  bench)
     # bench [--filter X]: the cache benchmarks; bench grains [--seconds N]: the grain providers vs Orleans' Redis and
     # memory providers in one silo (issue #13, about a minute at the default 5 s); bench graincache [--seconds N]
     # [--reps R] [--count N]: the Orleans distributed cache vs the direct NATS cache and ModCaches-style grains on Redis
     # storage, one silo + an Orleans client (issue #14, a few minutes at the defaults).
+    # Arguments are checked before set-up, so a typo costs no restore and gets the usage line at once.
+    name="${1:-}"
+    case "$name" in
+      ""|-*) project="$(project_of "$cmd" -)" ;;
+      *) project="$(project_of "$cmd" "$name")"; shift
+         [ -n "$project" ] || usage "unknown $cmd '$name'" ;;
+    esac
     setup
-    case "${1:-}" in
-      grains) shift; dotnet run --project bench/Grains.Measure -c Release -- "$@" ;;
-      graincache) shift; dotnet run --project bench/GrainCache.Measure -c Release -- "$@" ;;
-      *) dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
-    esac ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X|grains [--seconds N]|graincache [--seconds N] [--reps R] [--count N]]|setup]" >&2; exit 2 ;;
+    dotnet run --project "$project" -c Release -- "$@" ;;
+  *) usage "unknown command '$cmd'" ;;
 esac
