@@ -9,7 +9,7 @@ namespace CacheProvider.Samples.Web;
 /// <c>--smoke</c> exercises the pages once and exits 0/1; <c>--stock</c> uses the stock session over the cache;
 /// <c>--stock-redis host:port</c> uses the stock session over Microsoft's RedisCache (the session benchmark's peer);
 /// <c>--no-near-cache</c> makes every session load read the server;
-/// <c>--port N</c>, <c>--idle-seconds N</c>. Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
+/// <c>--port N</c> (default 5080, or <c>WEB_DEMO_PORT</c>), <c>--idle-seconds N</c> (session idle timeout, default 30). Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
 /// </summary>
 internal static class Program
 {
@@ -18,8 +18,9 @@ internal static class Program
         string? url = Environment.GetEnvironmentVariable("NATS_URL") is { Length: > 0 } env ? env : null;
         bool smoke = false, stock = false, near = true;
         string? redis = null;
-        int port = 5080;
-        double idle = 20 * 60;
+        // WEB_DEMO_PORT: another port without changing the command (0 = any free one; the URL is printed).
+        int port = int.TryParse(Environment.GetEnvironmentVariable("WEB_DEMO_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var envPort) && envPort <= 65535 ? envPort : 5080;
+        double idle = new WebDemoOptions { NatsUrl = "" }.IdleTimeout.TotalSeconds;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])

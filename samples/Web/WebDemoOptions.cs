@@ -9,8 +9,11 @@ public sealed class WebDemoOptions
     /// <summary>HTTP port on 127.0.0.1 (0 = any free port).</summary>
     public int Port { get; init; }
 
-    /// <summary>Session idle timeout.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(20);
+    /// <summary>Session idle timeout: short by default, so a visitor sees a session end (<c>--idle-seconds N</c>).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Heartbeat TTL of the board's devices: how long after its last heartbeat a device goes offline.</summary>
+    public TimeSpan PresenceTtl { get; init; } = TimeSpan.FromSeconds(6);
 
     /// <summary>true: the stock DistributedSession over AddNatsDistributedCache; false: AddNatsSessionStore.</summary>
     public bool StockSessions { get; init; }
