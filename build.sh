@@ -5,8 +5,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# No MSBuild worker nodes left running after the script ends (or after Ctrl+C on a demo): builds here are one-shot.
+export MSBUILDDISABLENODEREUSE=1
 
-setup() {
+# The tools: nats-server, redis-server, the JS client's npm packages, Chromium.
+provision() {
   NATS_SERVER="$(scripts/get-nats-server.sh)"
   export NATS_SERVER
   echo "nats-server: $NATS_SERVER ($("$NATS_SERVER" --version))" >&2
@@ -17,6 +20,10 @@ setup() {
   if [ -f js/package.json ]; then scripts/install-node-deps.sh >&2; fi
   # Headless Chromium for the browser test (Debian package). Without it only that test fails, loudly.
   if CHROMIUM="$(scripts/install-chromium.sh)"; then export CHROMIUM; else echo "setup: no Chromium; the browser test will fail" >&2; fi
+}
+
+setup() {
+  provision
   dotnet restore CacheProvider.sln >&2
 }
 
@@ -82,7 +89,8 @@ case "$cmd" in
       *) project="$(project_of "$cmd" "$name")"; shift
          [ -n "$project" ] || usage "unknown $cmd '$name'" ;;
     esac
-    setup
+    # The tools only: `dotnet run` restores and builds just the project it runs, not the whole solution.
+    provision
     dotnet run --project "$project" -c Release -- "$@" ;;
   *) usage "unknown command '$cmd'" ;;
 esac

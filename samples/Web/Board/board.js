@@ -34,6 +34,11 @@ function onKey(e) {
     board.keys.set(e.key, k);
   }
   Object.assign(k, { revision: e.revision, ttlMs: e.ttlMs, dueMs: e.dueMs, writtenMs: e.writtenMs, seenAt: performance.now() });
+  // Soonest deadline first (keys without a TTL last).
+  const due = k.dueMs ?? Infinity;
+  const next = [...board.keys.values()].filter(o => o !== k && (o.dueMs ?? Infinity) > due)
+    .sort((a, b) => (a.dueMs ?? Infinity) - (b.dueMs ?? Infinity))[0];
+  $('keys').insertBefore(k.row, next ? next.row : null);
   k.row.children[1].textContent = e.ttlMs ? 'TTL ' + secs(e.ttlMs) : 'no TTL';
   k.row.classList.remove('due');
 }
@@ -77,14 +82,15 @@ async function addKey(ev) {
   catch (e) { $('key-error').textContent = e.message; }
   return false;
 }
-function seed() { call('POST', '/api/board/seed'); }
+// Not seed(): inside the form, an inline handler's "seed" would be the button of that id.
+function replaySeed() { call('POST', '/api/board/seed'); }
 
 // ---- near caches ----
 function onNear(e) {
   board.near = Object.assign({ at: performance.now() }, e);
   $('near-a').textContent = e.value;
   $('near-b').textContent = e.bAfter ?? '–';
-  $('near-delay').textContent = e.invalidatedMs != null ? 'B invalidated after ' + e.invalidatedMs.toFixed(2) + ' ms' : 'B not invalidated!';
+  $('near-delay').textContent = e.invalidatedMs != null ? 'invalidated in ' + e.invalidatedMs.toFixed(2) + ' ms' : 'B not invalidated!';
   $('near-text').textContent = 'A wrote "' + e.value + '" (acknowledged in ' + e.ackMs.toFixed(2) + ' ms). B ' +
     (e.bHeldCopy ? 'held "' + e.bBefore + '" in memory; its copy was dropped ' : 'held no copy; ') +
     (e.invalidatedMs != null ? e.invalidatedMs.toFixed(2) + ' ms after the write began' : '(not within 5 s)') +
