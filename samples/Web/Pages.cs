@@ -8,9 +8,11 @@ internal static class Pages
     private const string Style = "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto}li{font-family:monospace}</style>";
 
     /// <summary>The live board (Board/board.html, embedded) with this app's session settings filled in.</summary>
-    public static string Home(WebDemoOptions options) => Asset("board.html")
+    public static string Home(WebDemoOptions options) => BoardTemplate
         .Replace("{{STORE}}", options.StockRedisConfiguration is not null ? "stock DistributedSession over RedisCache" : options.StockSessions ? "stock DistributedSession over AddNatsDistributedCache" : "AddNatsSessionStore", StringComparison.Ordinal)
         .Replace("{{IDLE}}", options.IdleTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    private static readonly string BoardTemplate = Asset("board.html");
 
     /// <summary>The board's script.</summary>
     public static readonly string BoardScript = Asset("board.js");

@@ -56,7 +56,11 @@ public static class WebDemo
         }
 
         services.AddSingleton(options);
-        services.AddBoard(options);
+        if (options.Board)
+        {
+            services.AddBoard(options);
+        }
+
         services.AddSingleton(_ => new FusionDemo(options));
         services.AddSingleton<EndedSessionFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EndedSessionFeed>());
@@ -73,7 +77,11 @@ public static class WebDemo
         app.MapGet("/expirations", () => Results.Content(Pages.Expirations, "text/html; charset=utf-8"));
         app.MapGet("/board.js", () => Results.Content(Pages.BoardScript, "text/javascript; charset=utf-8"));
         app.MapGet("/board.css", () => Results.Content(Pages.BoardStyle, "text/css; charset=utf-8"));
-        app.MapBoard();
+        if (options.Board)
+        {
+            app.MapBoard();
+        }
+
 
         app.MapPost("/api/counter", async (HttpContext ctx) =>
         {

@@ -27,6 +27,12 @@ public sealed class WebDemoOptions
     /// <summary>The session store's near cache (<c>NatsSessionStoreOptions.NearCache</c>); off for measuring the read path alone.</summary>
     public bool SessionNearCache { get; init; } = true;
 
+    /// <summary>
+    /// The live board at <c>/</c> and its background work (seed keys, near-cache rounds, device heartbeats); off for
+    /// measurements (the page then shows only its sessions part).
+    /// </summary>
+    public bool Board { get; init; } = true;
+
     /// <summary>Suffix of bucket names, so several instances can share a server.</summary>
     public string BucketSuffix { get; init; } = "";
 }

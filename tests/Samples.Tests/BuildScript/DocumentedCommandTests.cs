@@ -40,6 +40,9 @@ public sealed class DocumentedCommandTests(ITestOutputHelper output)
     /// <summary>Time to stop after Ctrl+C (the silo waits up to 15 s for its own stop).</summary>
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>Time a process of the group may take to go once the script itself has exited.</summary>
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(10);
+
     public static TheoryData<string, string, string> Forms()
     {
         var data = new TheoryData<string, string, string>();
@@ -77,7 +80,7 @@ public sealed class DocumentedCommandTests(ITestOutputHelper output)
         var failure = ending == "interrupt"
             ? await InterruptAsync(run, expected)
             : await AwaitExitAsync(run, int.Parse(ending["exit ".Length..], System.Globalization.CultureInfo.InvariantCulture), expected);
-        failure ??= Leftovers(run);
+        failure ??= await LeftoversAsync(run);
         output.WriteLine($"./build.sh {arguments}: {clock.Elapsed.TotalSeconds:F1} s, exit {(run.HasExited ? run.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}");
         output.WriteLine(run.Output);
         if (failure is not null)
@@ -126,15 +129,23 @@ public sealed class DocumentedCommandTests(ITestOutputHelper output)
         return run.Output.Contains(expected, StringComparison.Ordinal) ? null : $"exited {code} without printing '{expected}'";
     }
 
-    private static string? Leftovers(ProcessGroupRun run)
+    private static async Task<string?> LeftoversAsync(ProcessGroupRun run)
     {
         if (!run.HasExited)
         {
             return null; // already reported
         }
 
-        var survivors = run.Survivors();
-        var servers = run.LiveNatsServers();
+        // The script has ended; a process of its group may still be on its way out: give it a few seconds.
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<string> survivors;
+        IReadOnlyList<int> servers;
+        while (((survivors = run.Survivors()).Count > 0 || (servers = run.LiveNatsServers()).Count > 0) && clock.Elapsed < ExitGrace)
+        {
+            await Task.Delay(200);
+        }
+
+        servers = run.LiveNatsServers();
         return survivors.Count == 0 && servers.Count == 0
             ? null
             : $"left processes behind: group [{string.Join("; ", survivors)}], nats-server pids [{string.Join(", ", servers)}]";

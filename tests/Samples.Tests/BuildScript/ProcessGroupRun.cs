@@ -138,8 +138,9 @@ internal sealed partial class ProcessGroupRun : IDisposable
             }
 
             // /proc/PID/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces and parentheses.
+            // A zombie (state Z) has ended and only waits for its parent to collect it.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields.Length > 2 && fields[2] == GroupId.ToString(CultureInfo.InvariantCulture))
+            if (fields.Length > 2 && fields[0] != "Z" && fields[2] == GroupId.ToString(CultureInfo.InvariantCulture))
             {
                 found.Add($"{pid} {Command(pid)}");
             }
