@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | demo [web|expiry|patterns|silo] | bench [grains|graincache] | setup
+# The single entry point: ./build.sh test | setup | demo [web|expiry|patterns|silo] [args] | bench [grains|graincache] [args]
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# No MSBuild worker nodes left running after the script ends (or after Ctrl+C on a demo): builds here are one-shot.
+export MSBUILDDISABLENODEREUSE=1
 
-setup() {
+# The tools: nats-server, redis-server, the JS client's npm packages, Chromium.
+provision() {
   NATS_SERVER="$(scripts/get-nats-server.sh)"
   export NATS_SERVER
   echo "nats-server: $NATS_SERVER ($("$NATS_SERVER" --version))" >&2
@@ -17,6 +20,10 @@ setup() {
   if [ -f js/package.json ]; then scripts/install-node-deps.sh >&2; fi
   # Headless Chromium for the browser test (Debian package). Without it only that test fails, loudly.
   if CHROMIUM="$(scripts/install-chromium.sh)"; then export CHROMIUM; else echo "setup: no Chromium; the browser test will fail" >&2; fi
+}
+
+setup() {
+  provision
   dotnet restore CacheProvider.sln >&2
 }
 
@@ -43,32 +50,47 @@ run_tests() {
   [ "$rc" -eq 0 ]
 }
 
+usage() {
+  [ -z "${1:-}" ] || echo "build.sh: $1" >&2
+  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]]" >&2
+  exit 2
+}
+
+# Each runnable form is one line of a table: "<command> <name>|<project>". A name of "-" is the default, used when
+# the next argument is absent or an option (demo --smoke = demo web --smoke). Add a line to add a form.
+projects='demo web|samples/Web
+demo -|samples/Web
+demo expiry|samples/Expiry
+demo patterns|samples/Patterns
+demo silo|samples/Silo
+bench grains|bench/Grains.Measure
+bench graincache|bench/GrainCache.Measure
+bench -|bench/CacheProvider.Bench'
+
+# Prints the project of "<command> <name>" (or of the command's default), or nothing.
+project_of() { printf '%s\n' "$projects" | awk -F'|' -v form="$1 $2" '$1 == form { print $2; exit }'; }
+
 cmd="${1:-test}"; shift || true
 case "$cmd" in
-  setup) setup ;;
+  setup) [ $# -eq 0 ] || usage "setup takes no arguments"; setup ;;
   test) run_tests "$@" ;;
-  demo)
+  demo|bench)
     # demo [web|expiry|patterns|silo] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
     # and exits 0/1), the per-message-TTL console walkthrough, the lease/presence/token sample, or the Orleans silo
     # (NATS grain storage with per-state TTL, NATS reminders, deactivation on expiry; --smoke runs its story once, 0/1).
-    setup
-    case "${1:-web}" in
-      silo) shift; dotnet run --project samples/Silo -c Release -- "$@" ;;
-      patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
-      expiry) shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
-      web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
-      *) dotnet run --project samples/Web -c Release -- "$@" ;;
-    esac ;;
-  bench)
     # bench [--filter X]: the cache benchmarks; bench grains [--seconds N]: the grain providers vs Orleans' Redis and
     # memory providers in one silo (issue #13, about a minute at the default 5 s); bench graincache [--seconds N]
     # [--reps R] [--count N]: the Orleans distributed cache vs the direct NATS cache and ModCaches-style grains on Redis
     # storage, one silo + an Orleans client (issue #14, a few minutes at the defaults).
-    setup
-    case "${1:-}" in
-      grains) shift; dotnet run --project bench/Grains.Measure -c Release -- "$@" ;;
-      graincache) shift; dotnet run --project bench/GrainCache.Measure -c Release -- "$@" ;;
-      *) dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
-    esac ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X|grains [--seconds N]|graincache [--seconds N] [--reps R] [--count N]]|setup]" >&2; exit 2 ;;
+    # Arguments are checked before set-up, so a typo costs no restore and gets the usage line at once.
+    name="${1:-}"
+    case "$name" in
+      ""|-*) project="$(project_of "$cmd" -)" ;;
+      *) project="$(project_of "$cmd" "$name")"; shift
+         [ -n "$project" ] || usage "unknown $cmd '$name'" ;;
+    esac
+    # The tools only: `dotnet run` restores and builds just the project it runs, not the whole solution.
+    provision
+    dotnet run --project "$project" -c Release -- "$@" ;;
+  *) usage "unknown command '$cmd'" ;;
 esac

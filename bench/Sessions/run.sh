@@ -55,8 +55,9 @@ start_app() { # mode round
     stock) flag=(--stock) ;;
     nats-direct) flag=(--no-near-cache) ;;
   esac
-  # Buckets are shared across starts; every run logs in anew, so it only reads its own sessions.
-  NATS_URL="nats://127.0.0.1:$nats_port" dotnet "$app_dll" --port "$port" "${flag[@]}" >"$work/app-$1-$2.log" 2>&1 &
+  # No demo board (its devices and near caches write in the background), and the 20 min idle timeout sessions had
+  # before the demo's 30 s. Buckets are shared across starts; every run logs in anew, so it only reads its own sessions.
+  NATS_URL="nats://127.0.0.1:$nats_port" dotnet "$app_dll" --port "$port" --no-board --idle-seconds 1200 "${flag[@]}" >"$work/app-$1-$2.log" 2>&1 &
   app_pid=$!
   app_url="http://127.0.0.1:$port"
   for _ in $(seq 100); do curl -sf "$app_url/api/stats" >/dev/null 2>&1 && return 0; sleep 0.1; done

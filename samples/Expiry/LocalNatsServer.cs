@@ -16,6 +16,7 @@ internal sealed partial class LocalNatsServer : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
+    private const string SetSid = "/usr/bin/setsid";
     private readonly StringBuilder _log = new();
     private readonly Process _process;
     private int _stopped;
@@ -129,12 +130,13 @@ internal sealed partial class LocalNatsServer : IAsyncDisposable
     private static LocalNatsServer Launch(string executable, int port, string storeDir)
     {
         var args = new[] { "-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-n", $"expiry-demo-{port}", "-js", "-sd", storeDir };
-        var psi = new ProcessStartInfo(executable, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        // In its own session (setsid execs in place, so the PID stays ours): Ctrl+C in a terminal signals the whole
+        // foreground process group, and a server that quit at once would leave the demo stopping against a dead
+        // connection. The demo stops it itself, after the app, by PID.
+        var psi = File.Exists(SetSid) ? new ProcessStartInfo(SetSid, [executable, .. args]) : new ProcessStartInfo(executable, args);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
         var process = new Process { StartInfo = psi };
         if (!process.Start())
         {

@@ -6,7 +6,7 @@ namespace CacheProvider.Samples.Web;
 /// <summary><c>--smoke</c>: exercises every page of a running app once, prints what it saw; true when all behaved.</summary>
 internal static class SmokeCheck
 {
-    public static async Task<bool> RunAsync(Uri baseUri, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(Uri baseUri, bool board, CancellationToken cancellationToken)
     {
         using var handler = new HttpClientHandler { CookieContainer = new CookieContainer() };
         using var http = new HttpClient(handler) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(15) };
@@ -18,7 +18,9 @@ internal static class SmokeCheck
         }
 
         var home = await http.GetStringAsync("/", cancellationToken);
-        Check(home.Contains("Sessions and cache on NATS KV", StringComparison.Ordinal), "GET / serves the demo page");
+        Check(home.Contains("Keys with their own TTL", StringComparison.Ordinal) && home.Contains("/board.js", StringComparison.Ordinal), "GET / serves the board");
+        var script = await http.GetStringAsync("/board.js", cancellationToken);
+        Check(script.Contains("/board/events", StringComparison.Ordinal), "GET /board.js serves the board's script");
         var events = await http.GetStringAsync("/expirations", cancellationToken);
         Check(events.Contains("EventSource", StringComparison.Ordinal), "GET /expirations serves the live page");
 
@@ -72,6 +74,11 @@ internal static class SmokeCheck
         }
 
         Check(seen is not null, $"server-sent event after logout: {seen ?? "none within 10 s"}");
+        if (board)
+        {
+            ok &= await BoardSmoke.RunAsync(http, Check, cancellationToken);
+        }
+
         return ok;
     }
 

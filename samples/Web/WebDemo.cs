@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CacheProvider.Caching;
 using CacheProvider.Connection;
+using CacheProvider.Samples.Web.Board;
 using CacheProvider.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,7 +14,11 @@ using Microsoft.Extensions.Logging;
 
 namespace CacheProvider.Samples.Web;
 
-/// <summary>The sample app: session counter and cart, cache-aside, and a live page of expirations (server-sent events).</summary>
+/// <summary>
+/// The sample app: a live board (keys with their own TTL and the server's expiry markers, two nodes' near caches,
+/// presence, sessions that end, FusionCache on two nodes), session counter and cart, cache-aside, and a plain live
+/// page of expirations (server-sent events).
+/// </summary>
 public static class WebDemo
 {
     /// <summary>Builds and starts the app on 127.0.0.1; the returned app's <c>Urls</c> holds its address.</summary>
@@ -50,6 +55,12 @@ public static class WebDemo
             });
         }
 
+        services.AddSingleton(options);
+        if (options.Board)
+        {
+            services.AddBoard(options);
+        }
+
         services.AddSingleton(_ => new FusionDemo(options));
         services.AddSingleton<EndedSessionFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EndedSessionFeed>());
@@ -64,6 +75,13 @@ public static class WebDemo
     {
         app.MapGet("/", () => Results.Content(Pages.Home(options), "text/html; charset=utf-8"));
         app.MapGet("/expirations", () => Results.Content(Pages.Expirations, "text/html; charset=utf-8"));
+        app.MapGet("/board.js", () => Results.Content(Pages.BoardScript, "text/javascript; charset=utf-8"));
+        app.MapGet("/board.css", () => Results.Content(Pages.BoardStyle, "text/css; charset=utf-8"));
+        if (options.Board)
+        {
+            app.MapBoard();
+        }
+
 
         app.MapPost("/api/counter", async (HttpContext ctx) =>
         {

@@ -96,10 +96,13 @@ internal sealed class SessionMetric : IMetric
         return double.Parse(line["Requests/sec:".Length..].Trim(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The app as measured before the demo board: no board background work, a 20 min idle timeout (the demo's is 30 s).</summary>
+    private static readonly string[] MeasurementArgs = ["--no-board", "--idle-seconds", "1200"];
+
     private async Task<(string Url, string Cookies)> StartAppAsync(string dll, string natsUrl, string[] extra, string name, CancellationToken cancellationToken)
     {
         var port = FreePort();
-        var psi = new ProcessStartInfo("dotnet", [dll, "--port", port.ToString(CultureInfo.InvariantCulture), .. extra])
+        var psi = new ProcessStartInfo("dotnet", [dll, "--port", port.ToString(CultureInfo.InvariantCulture), .. MeasurementArgs, .. extra])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -47,7 +47,7 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
         foreach (var arg in new[]
         {
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--user-data-dir=" + profile, "--remote-debugging-address=127.0.0.1",
+            "--no-first-run", "--disable-sync", "--hide-scrollbars", "--window-size=1280,1200", "--user-data-dir=" + profile, "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0", url.ToString(),
         })
         {
@@ -101,6 +101,13 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
         }
 
         return result.GetProperty("result").TryGetProperty("value", out var value) ? value.Clone() : default;
+    }
+
+    /// <summary>A PNG of what the page shows now (the window: 1280 × 1200 CSS pixels, less the browser frame).</summary>
+    public async Task<byte[]> ScreenshotAsync(CancellationToken cancellationToken)
+    {
+        var result = await SendAsync("Page.captureScreenshot", new { format = "png" }, cancellationToken).ConfigureAwait(false);
+        return Convert.FromBase64String(result.GetProperty("data").GetString() ?? "");
     }
 
     /// <summary>Polls <paramref name="expression"/> until it is truthy; returns false at the deadline.</summary>
