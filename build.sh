@@ -52,7 +52,7 @@ run_tests() {
 
 usage() {
   [ -z "${1:-}" ] || echo "build.sh: $1" >&2
-  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]]" >&2
+  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]|bench ycsb [--seconds N] [--reps R] [--records N] [--workload a|b|ab]]" >&2
   exit 2
 }
 
@@ -65,6 +65,7 @@ demo patterns|samples/Patterns
 demo silo|samples/Silo
 bench grains|bench/Grains.Measure
 bench graincache|bench/GrainCache.Measure
+bench ycsb|bench/Ycsb
 bench -|bench/CacheProvider.Bench'
 
 # Prints the project of "<command> <name>" (or of the command's default), or nothing.
@@ -81,7 +82,8 @@ case "$cmd" in
     # bench [--filter X]: the cache benchmarks; bench grains [--seconds N]: the grain providers vs Orleans' Redis and
     # memory providers in one silo (issue #13, about a minute at the default 5 s); bench graincache [--seconds N]
     # [--reps R] [--count N]: the Orleans distributed cache vs the direct NATS cache and ModCaches-style grains on Redis
-    # storage, one silo + an Orleans client (issue #14, a few minutes at the defaults).
+    # storage, one silo + an Orleans client (issue #14, a few minutes at the defaults); bench ycsb: the YCSB-style
+    # two-node workload (two node processes, RedisCache / HybridCache peers, stale reads; about 4 min at the defaults).
     # Arguments are checked before set-up, so a typo costs no restore and gets the usage line at once.
     name="${1:-}"
     case "$name" in
