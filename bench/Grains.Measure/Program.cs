@@ -130,7 +130,6 @@ namespace CacheProvider.Grains.Measure
                     o.Storage = KvStorage.Memory;
                     o.StateTtls[ExpiringState] = ExpiringTtl;
                 });
-                silo.AddNatsGrainStateWatcher(NatsStorage);
                 silo.AddMemoryGrainStorage(MemoryStorage);
                 if (redis is not null)
                 {

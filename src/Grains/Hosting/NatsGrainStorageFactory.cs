@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization.Serializers;
+using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace CacheProvider.Grains;
@@ -27,7 +28,8 @@ public static class NatsGrainStorageFactory
             ResolveSerializer(services, name, options),
             services.GetService<TimeProvider>(),
             services.GetService<ILogger<NatsGrainStorage>>(),
-            services.GetService<IActivatorProvider>());
+            services.GetService<IActivatorProvider>(),
+            services.GetService<IGrainContextAccessor>());
     }
 
     /// <summary>

@@ -46,7 +46,6 @@ public sealed class SiloFixture : IAsyncLifetime
                 o.StateTtls["short"] = TimeSpan.FromSeconds(1);
                 o.StateTtls[TimedGrain.StateName] = TimedGrain.ConfiguredTtl;
             });
-            silo.AddNatsGrainStateWatcher(StorageName);
             silo.UseNatsReminderService(o =>
             {
                 o.Bucket = ReminderBucket;
