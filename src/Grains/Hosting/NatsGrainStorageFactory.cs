@@ -1,4 +1,5 @@
 using CacheProvider.Connection;
+using CacheProvider.Grains.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public static class NatsGrainStorageFactory
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
         var options = services.GetRequiredService<IOptionsMonitor<NatsGrainStorageOptions>>().Get(name);
-        return new NatsGrainStorage(
+        var storage = new NatsGrainStorage(
             name,
             options,
             services.GetNatsConnection(options.ConnectionServiceKey),
@@ -30,6 +31,12 @@ public static class NatsGrainStorageFactory
             services.GetService<ILogger<NatsGrainStorage>>(),
             services.GetService<IActivatorProvider>(),
             services.GetService<IGrainContextAccessor>());
+        if (services.GetService<ActivationWatchConfigurator>() is { } configurator)
+        {
+            storage.UseActivationWatches(configurator);
+        }
+
+        return storage;
     }
 
     /// <summary>

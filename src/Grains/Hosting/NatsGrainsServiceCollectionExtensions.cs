@@ -128,6 +128,10 @@ public static class NatsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsGrainStorageOptions>, ClusterServiceIdConfigurator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsReminderTableOptions>, ClusterServiceIdConfigurator>());
         services.AddNatsConnection();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureGrainContextProvider, KeepActivationConfigurator>());
+        if (!services.Any(static d => d.ServiceType == typeof(ActivationWatchConfigurator)))
+        {
+            services.AddSingleton<ActivationWatchConfigurator>();
+            services.AddSingleton<IConfigureGrainContextProvider>(static sp => sp.GetRequiredService<ActivationWatchConfigurator>());
+        }
     }
 }

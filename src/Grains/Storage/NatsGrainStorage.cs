@@ -61,7 +61,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         _activators = activatorProvider;
         _ttl = new StateTtlResolver(options);
         Deactivation = new DeactivationPolicy(options, _ttl);
-        _deactivator = grainContextAccessor is null ? null : new StateChangeDeactivator(this, grainContextAccessor, Deactivation, _logger);
+        _deactivator = grainContextAccessor is null ? null : new StateChangeDeactivator(this, grainContextAccessor, Deactivation);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
         _bucket = new KvBucketHandle(_context, new KvBucketConfig
         {
@@ -108,6 +108,20 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     internal ILogger Logger => _logger;
 
     internal DeactivationPolicy Deactivation { get; }
+
+    internal GrainStateWatcher? CurrentWatcher => Volatile.Read(ref _watcher);
+
+    /// <summary>Lets the silo's configurator say which activations their lifecycle detaches.</summary>
+    internal void UseActivationWatches(ActivationWatchConfigurator configurator)
+    {
+        if (_deactivator is not null)
+        {
+            _deactivator.Configurator = configurator;
+        }
+    }
+
+    /// <summary>An activation's lifecycle stopped: end its registration for <paramref name="stateName"/>.</summary>
+    internal void DetachActivation(string stateName, IGrainContext context) => _deactivator?.Detach(stateName, context);
 
     /// <summary>
     /// This storage's watch of its keys (one bucket watch per storage and silo). The storage registers the activations

@@ -198,6 +198,42 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
         }
     }
 
+    /// <summary>Whether <paramref name="key"/> has a live registration whose state is <paramref name="state"/>.</summary>
+    internal bool IsRegistered(string key, object state)
+    {
+        if (!_keys.TryGetValue(key, out var watch))
+        {
+            return false;
+        }
+
+        foreach (var registration in Volatile.Read(ref watch.Registrations))
+        {
+            if (ReferenceEquals(registration.State, state) && !registration.IsDisposed)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends every registration of <paramref name="key"/> whose state is <paramref name="state"/>.</summary>
+    internal void Unregister(string key, object state)
+    {
+        if (!_keys.TryGetValue(key, out var watch))
+        {
+            return;
+        }
+
+        foreach (var registration in Volatile.Read(ref watch.Registrations))
+        {
+            if (ReferenceEquals(registration.State, state))
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
     internal void Unregister(GrainStateWatchRegistration registration)
     {
         if (!_keys.TryGetValue(registration.StateKey, out var watch))

@@ -1,67 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans;
 using Orleans.Runtime;
 
 namespace CacheProvider.Grains.Internal;
 
 /// <summary>
-/// The component a <see cref="NatsGrainStorage"/> attaches to an activation (<see cref="IGrainContext.SetComponent{TComponent}"/>)
-/// when it reads one of the activation's own states: one watch registration per state, chained behind the first. A
-/// change deactivates the activation with a reason that names the state, what happened and the revision (after
-/// telling an <see cref="IGrainStateChangeParticipant"/> grain on its scheduler). The registrations end when the
-/// activation's <see cref="IGrainContext.Deactivated"/> completes, whatever deactivated it (also a failed activation).
+/// Registrations a <see cref="NatsGrainStorage"/> makes for the activations it reads for: the callback's state is the
+/// activation's <see cref="IGrainContext"/> itself (no per-activation object), so a re-read finds its registration
+/// by key and context. A change deactivates the activation with a reason that names the state, what happened and the
+/// revision, after telling an <see cref="IGrainStateChangeParticipant"/> grain on its scheduler. The registration ends
+/// with the activation: its lifecycle's stop (<see cref="ActivationWatchConfigurator"/>), or else its
+/// <see cref="IGrainContext.Deactivated"/> task.
 /// </summary>
-internal sealed partial class ActivationStateWatch
+internal static partial class ActivationStateWatch
 {
-    private static readonly Action<GrainStateChange, object?> OnChangeCallback = static (change, state) => ((ActivationStateWatch)state!).OnChange(change);
-    private static readonly Action<Task, object?> OnDeactivatedCallback = static (_, state) => ((ActivationStateWatch)state!).DisposeAll();
+    private static readonly Action<GrainStateChange, object?> OnChangeCallback = static (change, state) => OnChange((IGrainContext)state!, change);
+    private static readonly Action<Task, object?> OnDeactivatedCallback = static (_, state) => ((Detach)state!).Run();
 
-    private readonly IGrainContext _context;
-    private readonly GrainStateWatcher _watcher;
-    private readonly string _stateName;
-    private readonly ILogger _logger;
-    private readonly ActivationStateWatch _head;
-    private GrainStateWatchRegistration? _registration;
-    private ActivationStateWatch? _next;
-
-    // On the head only: 1 while a change is being handled or once the deactivation was requested.
-    private int _handling;
-
-    private ActivationStateWatch(IGrainContext context, GrainStateWatcher watcher, string stateName, ILogger logger, ActivationStateWatch? head)
+    /// <summary>Registers <paramref name="stateKey"/> for <paramref name="context"/> unless it is registered already (a re-read).</summary>
+    public static void Attach(IGrainContext context, GrainStateWatcher watcher, string stateKey, bool detachedByLifecycle)
     {
-        _context = context;
-        _watcher = watcher;
-        _stateName = stateName;
-        _logger = logger;
-        _head = head ?? this;
-    }
-
-    /// <summary>
-    /// Registers <paramref name="stateKey"/> for <paramref name="context"/> unless it is registered already (a re-read).
-    /// Call on the activation's scheduler, before the read that the registration must cover.
-    /// </summary>
-    public static void Attach(IGrainContext context, GrainStateWatcher watcher, string stateName, string stateKey, ILogger logger)
-    {
-        var head = context.GetComponent<ActivationStateWatch>();
-        for (var entry = head; entry is not null; entry = entry._next)
+        if (watcher.IsRegistered(stateKey, context))
         {
-            if (ReferenceEquals(entry._watcher, watcher) && string.Equals(entry._stateName, stateName, StringComparison.Ordinal))
-            {
-                return;
-            }
+            return;
         }
 
-        var added = new ActivationStateWatch(context, watcher, stateName, logger, head);
-        added._registration = watcher.Register(stateKey, 0, OnChangeCallback, added);
-        if (head is null)
+        watcher.Register(stateKey, 0, OnChangeCallback, context);
+        if (!detachedByLifecycle)
         {
-            context.SetComponent(added);
-            _ = context.Deactivated.ContinueWith(OnDeactivatedCallback, added, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-        else
-        {
-            added._next = head._next;
-            head._next = added;
+            _ = context.Deactivated.ContinueWith(OnDeactivatedCallback, new Detach(watcher, stateKey, context), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -78,70 +47,57 @@ internal sealed partial class ActivationStateWatch
         return $"NATS grain state '{stateName}' {what} ({nameof(GrainStateChangeKind)}.{change.Kind}, revision {change.Revision})";
     }
 
-    private void OnChange(GrainStateChange change)
+    private static void OnChange(IGrainContext context, GrainStateChange change)
     {
-        if (Interlocked.CompareExchange(ref _head._handling, 1, 0) != 0)
+        var stateName = NatsGrainStateKeys.TryParse(change.StateKey, out var key) ? key.StateName : change.StateKey;
+        if (context.GrainInstance is IGrainStateChangeParticipant participant)
         {
-            return;
-        }
-
-        if (_context.GrainInstance is IGrainStateChangeParticipant participant)
-        {
-            _context.Scheduler.QueueAction(static s =>
+            context.Scheduler.QueueAction(static s =>
             {
-                var (self, p, c) = ((ActivationStateWatch, IGrainStateChangeParticipant, GrainStateChange))s!;
-                _ = self.TellAsync(p, c);
-            }, (this, participant, change));
+                var (c, p, n, ch) = ((IGrainContext, IGrainStateChangeParticipant, string, GrainStateChange))s!;
+                _ = TellAsync(c, p, n, ch);
+            }, (context, participant, stateName, change));
             return;
         }
 
-        Deactivate(change);
+        Deactivate(context, stateName, change);
     }
 
     /// <summary>Runs on the activation's scheduler (its awaits continue there, hence no ConfigureAwait(false)).</summary>
 #pragma warning disable CA2007
-    private async Task TellAsync(IGrainStateChangeParticipant participant, GrainStateChange change)
+    private static async Task TellAsync(IGrainContext context, IGrainStateChangeParticipant participant, string stateName, GrainStateChange change)
     {
         var deactivate = true;
         try
         {
-            deactivate = await participant.OnStateChangedAsync(_stateName, change);
+            deactivate = await participant.OnStateChangedAsync(stateName, change);
         }
 #pragma warning disable CA1031 // The grain's hook failing must not keep a stale activation alive.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogHookFailed(_logger, ex, _context.GrainId.ToString(), _stateName);
+            LogHookFailed(Logger(context), ex, context.GrainId.ToString(), stateName);
         }
 
         if (deactivate)
         {
-            Deactivate(change);
-        }
-        else
-        {
-            Volatile.Write(ref _head._handling, 0);
+            Deactivate(context, stateName, change);
         }
     }
 #pragma warning restore CA2007
 
-    private void Deactivate(GrainStateChange change)
-    {
-        LogDeactivating(_logger, _context.GrainId.ToString(), _stateName, change.Kind, change.Revision);
-        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, Describe(_stateName, change)));
-    }
+    private static void Deactivate(IGrainContext context, string stateName, GrainStateChange change) =>
+        context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, Describe(stateName, change)));
 
-    private void DisposeAll()
-    {
-        for (var entry = this; entry is not null; entry = entry._next)
-        {
-            entry._registration?.Dispose();
-        }
-    }
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Deactivating {GrainId}: state {StateName} {Kind} at revision {Revision}")]
-    private static partial void LogDeactivating(ILogger logger, string grainId, string stateName, GrainStateChangeKind kind, ulong revision);
+    private static ILogger Logger(IGrainContext context) =>
+        (ILogger?)context.ActivationServices.GetService<ILogger<NatsGrainStorage>>() ?? NullLogger.Instance;
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "IGrainStateChangeParticipant of {GrainId} failed for state {StateName}; deactivating anyway")]
     private static partial void LogHookFailed(ILogger logger, Exception exception, string grainId, string stateName);
+
+    /// <summary>The fallback detach (an activation whose lifecycle does not end its registration).</summary>
+    private sealed class Detach(GrainStateWatcher watcher, string key, IGrainContext context)
+    {
+        public void Run() => watcher.Unregister(key, context);
+    }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace CacheProvider.Grains.Internal;
@@ -13,15 +12,16 @@ internal sealed class StateChangeDeactivator
     private readonly NatsGrainStorage _storage;
     private readonly IGrainContextAccessor _accessor;
     private readonly DeactivationPolicy _policy;
-    private readonly ILogger _logger;
 
-    public StateChangeDeactivator(NatsGrainStorage storage, IGrainContextAccessor accessor, DeactivationPolicy policy, ILogger logger)
+    public StateChangeDeactivator(NatsGrainStorage storage, IGrainContextAccessor accessor, DeactivationPolicy policy)
     {
         _storage = storage;
         _accessor = accessor;
         _policy = policy;
-        _logger = logger;
     }
+
+    /// <summary>The silo's configurator, which tells which activations their lifecycle detaches (set by the factory).</summary>
+    public ActivationWatchConfigurator? Configurator { get; set; }
 
     /// <summary>Registers the current activation for the state when it should be; true when it is registered.</summary>
     public bool TryAttach<T>(string stateName, GrainId grainId)
@@ -32,7 +32,17 @@ internal sealed class StateChangeDeactivator
             return false;
         }
 
-        ActivationStateWatch.Attach(context, _storage.Watcher, stateName, _storage.GetStateKey(stateName, grainId), _logger);
+        var byLifecycle = Configurator?.CoveredByLifecycle(grainId.Type, _storage, stateName) ?? false;
+        ActivationStateWatch.Attach(context, _storage.Watcher, _storage.GetStateKey(stateName, grainId), byLifecycle);
         return true;
+    }
+
+    /// <summary>Ends the registration of <paramref name="context"/> for <paramref name="stateName"/> (its lifecycle stopped).</summary>
+    public void Detach(string stateName, IGrainContext context)
+    {
+        if (_storage.CurrentWatcher is { } watcher)
+        {
+            watcher.Unregister(_storage.GetStateKey(stateName, context.GrainId), context);
+        }
     }
 }
