@@ -124,6 +124,7 @@ namespace CacheProvider.Grains.Measure
         public const string StateBucket = "measure-state";
         public const string ExpiringState = "expiring";
         public const string ProbeState = "probe";
+        public const string UnwatchedProbeState = "probe-unwatched";
         public static readonly TimeSpan ExpiringTtl = TimeSpan.FromSeconds(2);
 
         public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId)
@@ -141,6 +142,8 @@ namespace CacheProvider.Grains.Measure
                     o.Storage = KvStorage.Memory;
                     o.StateTtls[ExpiringState] = ExpiringTtl;
                     o.StateTtls[ProbeState] = TimeSpan.FromHours(1);
+                    o.StateTtls[UnwatchedProbeState] = TimeSpan.FromHours(1);
+                    o.DeactivateOnStateChangeByState[UnwatchedProbeState] = false;
                 });
                 silo.AddMemoryGrainStorage(MemoryStorage);
                 if (redis is not null)

@@ -51,19 +51,26 @@ internal sealed class ActivationWatchConfigurator(IServiceProvider services) : I
         {
             foreach (var parameter in constructor.GetParameters())
             {
+                // Only states the storage will watch: an activation that never registers needs no end observer.
                 if (parameter.GetCustomAttribute<PersistentStateAttribute>() is { } attribute
-                    && services.GetKeyedService<IGrainStorage>(attribute.StorageName ?? NatsGrainsServiceCollectionExtensionsNames.Default) is NatsGrainStorage storage)
+                    && services.GetKeyedService<IGrainStorage>(attribute.StorageName ?? NatsGrainsServiceCollectionExtensionsNames.Default) is NatsGrainStorage storage
+                    && parameter.ParameterType is { IsGenericType: true } stateType && stateType.GetGenericArguments() is [var valueType]
+                    && storage.Deactivation.ShouldWatch(attribute.StateName, valueType))
                 {
                     (states ??= []).Add((storage, attribute.StateName));
                 }
             }
         }
 
-        return states is null ? null : new TypeWatch([.. states]);
+        return states is null || services.GetService<IGrainContextAccessor>() is not { } accessor ? null : new TypeWatch([.. states], accessor);
     }
 
-    /// <summary>Per grain type: the NATS states its constructor declares; subscribes each activation's end.</summary>
-    private sealed class TypeWatch((NatsGrainStorage Storage, string StateName)[] states) : IConfigureGrainContext
+    /// <summary>
+    /// Per grain type: the NATS states its constructor declares. It is also the lifecycle observer of every activation
+    /// of the type (one shared instance, so an activation pays only for its subscription): its stop runs on the
+    /// stopping activation, which <see cref="IGrainContextAccessor"/> then returns.
+    /// </summary>
+    private sealed class TypeWatch((NatsGrainStorage Storage, string StateName)[] states, IGrainContextAccessor accessor) : IConfigureGrainContext, ILifecycleObserver
     {
         public bool Covers(NatsGrainStorage storage, string stateName)
         {
@@ -79,19 +86,18 @@ internal sealed class ActivationWatchConfigurator(IServiceProvider services) : I
         }
 
         public void Configure(IGrainContext context) =>
-            context.ObservableLifecycle.Subscribe(nameof(ActivationWatchConfigurator), GrainLifecycleStage.First, new EndObserver(context, states));
-    }
+            context.ObservableLifecycle.Subscribe(nameof(ActivationWatchConfigurator), GrainLifecycleStage.First, this);
 
-    /// <summary>Stops after every other stage of the activation (also after a failed start): ends its registrations.</summary>
-    private sealed class EndObserver(IGrainContext context, (NatsGrainStorage Storage, string StateName)[] states) : ILifecycleObserver
-    {
         public Task OnStart(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
         public Task OnStop(CancellationToken cancellationToken = default)
         {
-            foreach (var (storage, stateName) in states)
+            if (accessor.GrainContext is { } context)
             {
-                storage.DetachActivation(stateName, context);
+                foreach (var (storage, stateName) in states)
+                {
+                    storage.DetachActivation(stateName, context);
+                }
             }
 
             return Task.CompletedTask;
