@@ -72,11 +72,21 @@ try
 
     try
     {
-        await Expiry.MeasureAsync(grains);
+        await Expiry.MeasureAsync(grains, 500, 0);
+        await Expiry.MeasureAsync(grains, 10_000, 1_000_000);
     }
     catch (Exception ex)
     {
         Console.WriteLine($"deactivation_after_ttl_deadline: error={Report.Describe(ex)}");
+    }
+
+    try
+    {
+        await ActivationMemory.MeasureAsync(grains);
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"silo_memory_per_registered_activation: error={Report.Describe(ex)}");
     }
 }
 catch (Exception ex)
@@ -113,6 +123,8 @@ namespace CacheProvider.Grains.Measure
         public const string MemoryStorage = "memory";
         public const string StateBucket = "measure-state";
         public const string ExpiringState = "expiring";
+        public const string ProbeState = "probe";
+        public const string UnwatchedProbeState = "probe-unwatched";
         public static readonly TimeSpan ExpiringTtl = TimeSpan.FromSeconds(2);
 
         public static async Task<IHost> StartSiloAsync(INatsConnection connection, RedisServer? redis, string serviceId)
@@ -129,8 +141,10 @@ namespace CacheProvider.Grains.Measure
                     o.Bucket = StateBucket;
                     o.Storage = KvStorage.Memory;
                     o.StateTtls[ExpiringState] = ExpiringTtl;
+                    o.StateTtls[ProbeState] = TimeSpan.FromHours(1);
+                    o.StateTtls[UnwatchedProbeState] = TimeSpan.FromHours(1);
+                    o.DeactivateOnStateChangeByState[UnwatchedProbeState] = false;
                 });
-                silo.AddNatsGrainStateWatcher(NatsStorage);
                 silo.AddMemoryGrainStorage(MemoryStorage);
                 if (redis is not null)
                 {

@@ -38,18 +38,16 @@ public interface ICartGrain : IGrainWithStringKey
 
 /// <summary>
 /// The cart grain: state on the NATS grain storage with a per-state TTL, a reminder in the NATS reminder table, and
-/// deactivation when its state expires. On activation it registers with the storage's <see cref="GrainStateWatcher"/>;
-/// the watcher calls back when the state's key expires (the server's TTL marker), is removed, or is written by
-/// someone else, and the callback deactivates the activation with that reason. <see cref="OnDeactivateAsync"/>
-/// announces the reason and, when the cart expired or was removed, unregisters the reminder.
+/// nothing else. The storage deactivates the activation by itself when the cart's state expires (the server's TTL
+/// marker), is removed, or is written by someone else; the deactivation reason says which and at what revision. The
+/// grain only takes the optional hook (<see cref="IGrainStateChangeParticipant"/>) to unregister its reminder when the
+/// cart expired or was removed.
 /// </summary>
 public sealed partial class CartGrain(
     [PersistentState(SampleNames.CartState, SampleNames.Storage)] IPersistentState<CartState> cart,
-    ILogger<CartGrain> logger) : Grain, ICartGrain, IRemindable
+    ILogger<CartGrain> logger) : Grain, ICartGrain, IRemindable, IGrainStateChangeParticipant
 {
     private readonly Guid _activationId = Guid.NewGuid();
-    private GrainStateWatchRegistration? _watch;
-    private volatile string? _stateGone;
     private bool _reminderRegistered;
     private int _ticks;
 
@@ -59,9 +57,6 @@ public sealed partial class CartGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // The state is loaded before OnActivateAsync; changes up to its ETag are not reported.
-        var watcher = ServiceProvider.GetRequiredKeyedService<GrainStateWatcher>(SampleNames.Storage);
-        _watch = watcher.Register(SampleNames.CartState, this.GetGrainId(), cart.Etag, static (change, self) => ((CartGrain)self!).OnStateChanged(change), this);
         LogActivated(logger, Key, cart.RecordExists ? $"{cart.State.Items.Count} item(s), ETag {cart.Etag}" : "no stored cart");
         return Task.CompletedTask;
     }
@@ -104,36 +99,23 @@ public sealed partial class CartGrain(
         Events.Publish(Key, CartEventKind.ReminderTick, $"nudge #{_ticks} from the NATS reminder table: {cart.State.Items.Count} item(s) waiting");
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    /// <summary>The storage tells the grain before it deactivates it: a cart that is gone needs no more nudges.</summary>
+    public async Task<bool> OnStateChangedAsync(string stateName, GrainStateChange change)
     {
-        _watch?.Dispose();
+        if (change.Kind is GrainStateChangeKind.Expired or GrainStateChangeKind.Removed)
+        {
+            await StopReminderAsync($"the cart's state {(change.Kind == GrainStateChangeKind.Expired ? "expired" : "was removed")}");
+        }
+
+        return true;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
         var detail = $"{reason.ReasonCode}: {reason.Description}";
         LogDeactivated(logger, Key, detail);
         Events.Publish(Key, CartEventKind.Deactivated, detail);
-        if (_stateGone is { } why)
-        {
-            // Expired or removed: no cart left to nudge about. (Written elsewhere or a watch gap: the next activation
-            // reads the current state and the reminder keeps ticking.)
-            await StopReminderAsync("the cart's state " + why);
-        }
-    }
-
-    /// <summary>Watcher callback (thread pool, outside the grain's scheduler): quick and thread-safe.</summary>
-    private void OnStateChanged(GrainStateChange change)
-    {
-        var what = change.Kind switch
-        {
-            GrainStateChangeKind.Expired => "expired (its TTL ran out)",
-            GrainStateChangeKind.Removed => "was removed",
-            GrainStateChangeKind.WrittenElsewhere => "was written elsewhere",
-            _ => "may have changed (" + change.Detail + ")",
-        };
-        if (change.Kind is GrainStateChangeKind.Expired or GrainStateChangeKind.Removed)
-        {
-            _stateGone ??= what;
-        }
-
-        GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, $"state '{SampleNames.CartState}' {what}, revision {change.Revision}"));
+        return Task.CompletedTask;
     }
 
     private async Task StopReminderAsync(string why)

@@ -157,7 +157,6 @@ internal static class Program
                     o.StateTtls[SampleNames.CartState] = t; // wins over [StateTtl] on CartState
                 }
             });
-            silo.AddNatsGrainStateWatcher(SampleNames.Storage);
             silo.UseNatsReminderService(o => o.Bucket = SampleNames.ReminderBucket);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         });

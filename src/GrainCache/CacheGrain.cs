@@ -12,21 +12,27 @@ namespace CacheProvider.Grains.Caching;
 /// <summary>
 /// The grain behind one cache key. The activation reads its entry through the grain storage once (so concurrent calls
 /// for a missing key reach storage once), keeps the value in memory, writes every change (and each due sliding
-/// renewal) as a <see cref="CacheEntryState"/> whose TTL is the entry's (<see cref="IStateTimeToLive"/>), and
-/// registers with the storage's <see cref="GrainStateWatcher"/>: the server's expiry marker, a removal or a write by
-/// someone else drops the value and deactivates the activation.
+/// renewal) as a <see cref="CacheEntryState"/> whose TTL is the entry's (<see cref="IStateTimeToLive"/>). The storage
+/// itself registers the activation when it reads the entry (as for any grain, <see cref="NatsGrainStorageOptions.DeactivateOnStateChange"/>):
+/// the server's expiry marker, a removal or a write by someone else drops the value and deactivates the activation.
+/// The grain takes part (<see cref="IGrainStateChangeParticipant"/>) only to hold the deactivation while one of its
+/// own writes or a lease (a GetOrCreate factory with waiters) is under way.
 /// Reentrant so that lease waiters do not block the lease holder; every state change happens between awaits, and
 /// storage writes go out one at a time.
 /// </summary>
 /// <remarks>
-/// The storage is used directly (<see cref="IGrainStorage"/>), not through an <c>IPersistentState</c> facet: the
-/// watcher registration must exist before the one read of the activation (a change racing the read is then held until
-/// the read's revision is known, where registering after a facet's read would miss it or cost a second read), and a
-/// NATS failure must reach the caller as <see cref="NatsGrainStorageException"/>, not wrapped by the facet.
+/// The storage is used directly (<see cref="IGrainStorage"/>, called from the activation, so the storage knows the
+/// activation it reads for), not through an <c>IPersistentState</c> facet, although the per-entry TTL could be expressed
+/// through one (<see cref="IStateTimeToLive"/> on the state): (1) the facet reads during activation and a value that is
+/// not a cache entry (written by another tool) would fail every activation of that key, where the cache reads it as a
+/// miss that the next set replaces; (2) <c>IPersistentState.Etag</c> cannot be set, so a set that meets another writer
+/// could not take the stored ETag the conflict reports (<see cref="InconsistentStateException.StoredEtag"/>) and would
+/// need an extra read per conflict; (3) the facet wraps storage failures that are not Orleans exceptions, and callers
+/// get <see cref="NatsGrainStorageException"/> as it is.
 /// </remarks>
 [Reentrant]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The write gate lives as long as the activation; it holds no unmanaged resource.")]
-internal sealed partial class CacheGrain : Grain, ICacheGrain
+internal sealed partial class CacheGrain : Grain, ICacheGrain, IGrainStateChangeParticipant
 {
     /// <summary>Attempts of a set or remove that meets another writer's revision (each learns the current ETag).</summary>
     private const int MaxAttempts = 4;
@@ -35,8 +41,6 @@ internal sealed partial class CacheGrain : Grain, ICacheGrain
     private readonly SemaphoreSlim _writes = new(1, 1);
     private GrainId _id;
     private string _key = string.Empty;
-    private TaskScheduler _scheduler = TaskScheduler.Default;
-    private GrainStateWatchRegistration? _registration;
     private CacheEntryState? _entry;
     private string? _etag;
     private long _slidingDeadlineMs;
@@ -56,14 +60,12 @@ internal sealed partial class CacheGrain : Grain, ICacheGrain
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _scheduler = TaskScheduler.Current;
         _id = this.GetGrainId();
         _key = _store.KeyOf(_id);
         _inFlight++;
         try
         {
-            // Registered before the read: a change racing the read is held until the read's revision is known.
-            _registration = _store.Watcher.Register(_key, 0, static (change, state) => ((CacheGrain)state!).Post(change), this);
+            // The storage registers this activation before it reads: a change racing the read is held until the read's revision is known.
             var state = new GrainState<CacheEntryState>();
             try
             {
@@ -71,9 +73,7 @@ internal sealed partial class CacheGrain : Grain, ICacheGrain
             }
             catch (Exception ex) when (ex is NatsGrainStorageException or OperationCanceledException)
             {
-                // The activation fails (OnDeactivateAsync does not run): unregister here.
-                _registration.Dispose();
-                _registration = null;
+                // The activation fails; the storage's registration ends with it.
                 throw;
             }
 #pragma warning disable CA1031 // Anything else is a value that is not a cache entry (written by another tool): a miss the next set replaces.
@@ -104,8 +104,6 @@ internal sealed partial class CacheGrain : Grain, ICacheGrain
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _registration?.Dispose();
-        _registration = null;
         _entry = null;
         _leaseEnded?.TrySetResult();
         return Task.CompletedTask;
@@ -388,9 +386,21 @@ internal sealed partial class CacheGrain : Grain, ICacheGrain
         }
     }
 
-    /// <summary>Watcher callback (thread pool): continue on the activation's scheduler.</summary>
-    private void Post(GrainStateChange change) =>
-        _ = Task.Factory.StartNew(static s => { var (grain, c) = ((CacheGrain, GrainStateChange))s!; grain.OnChange(c); }, (this, change), CancellationToken.None, TaskCreationOptions.None, _scheduler);
+    /// <summary>
+    /// Told by the storage (on this activation's scheduler) that the entry changed elsewhere, expired or was removed:
+    /// deactivate now unless a write of this activation or a lease is under way, which decide when they end.
+    /// </summary>
+    public Task<bool> OnStateChangedAsync(string stateName, GrainStateChange change)
+    {
+        if (_inFlight == 0 && _lease is null && (change.Kind == GrainStateChangeKind.Resync || change.Revision > _revision))
+        {
+            _entry = null;
+            return Task.FromResult(true);
+        }
+
+        OnChange(change);
+        return Task.FromResult(false);
+    }
 
     private void OnChange(GrainStateChange change)
     {

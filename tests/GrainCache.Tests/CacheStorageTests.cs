@@ -66,7 +66,6 @@ public sealed class CacheStorageTests(CacheClusterFixture fixture)
                 o.Storage = KvStorage.Memory;
                 o.DeleteStateOnClear = true;
             });
-            silo.AddNatsGrainStateWatcher(storage);
             silo.AddNatsCacheGrains(storage);
         });
         await using var cluster = builder.Build();
@@ -117,7 +116,6 @@ public sealed class CacheStorageTests(CacheClusterFixture fixture)
                 o.RefreshTtlOnRead = refreshOnRead;
                 o.DeleteStateOnClear = deleteOnClear;
             });
-            silo.AddNatsGrainStateWatcher(storage);
             silo.AddNatsCacheGrains(storage);
         });
         var cluster = builder.Build();

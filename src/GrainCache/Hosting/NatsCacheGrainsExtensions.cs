@@ -41,14 +41,12 @@ public static class NatsCacheGrainsExtensions
         builder.ConfigureServices(services => services.TryAddKeyedSingleton<IGrainStorageSerializer>(
             NatsCacheGrainOptions.DefaultStorageName,
             static (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
-        builder.AddNatsGrainStateWatcher(NatsCacheGrainOptions.DefaultStorageName);
         return builder.AddNatsCacheGrains(NatsCacheGrainOptions.DefaultStorageName, configure);
     }
 
     /// <summary>
-    /// Adds the cache grains on an existing NATS grain storage named <paramref name="storageName"/>. It must have a state
-    /// watcher (<c>AddNatsGrainStateWatcher(storageName)</c>), delete on clear and not renew TTLs on read (checked when
-    /// the silo starts); entries are stored with that storage's serializer.
+    /// Adds the cache grains on an existing NATS grain storage named <paramref name="storageName"/>. It must delete on
+    /// clear, not renew TTLs on read and deactivate on a change of the cache's state (checked when the silo starts); entries are stored with that storage's serializer.
     /// </summary>
     public static ISiloBuilder AddNatsCacheGrains(this ISiloBuilder builder, string storageName, Action<NatsCacheGrainOptions>? configure = null)
     {

@@ -10,8 +10,8 @@ namespace CacheProvider.Grains.Caching.Internal;
 
 /// <summary>
 /// Silo singleton the cache grains share: the grain storage named <see cref="NatsCacheGrainOptions.StorageName"/>
-/// (its <see cref="IGrainStorage"/> for reads and writes; the <see cref="NatsGrainStorage"/> for the state key), its
-/// <see cref="GrainStateWatcher"/>, and counters. Entries are <see cref="CacheEntryState"/>s under the state name
+/// (its <see cref="IGrainStorage"/> for reads and writes, which also registers each activation for deactivation on a
+/// change; the <see cref="NatsGrainStorage"/> for the state key), and counters. Entries are <see cref="CacheEntryState"/>s under the state name
 /// <see cref="StateName"/>, each written with its own TTL (<see cref="IStateTimeToLive"/>).
 /// </summary>
 internal sealed partial class CacheGrainStore
@@ -30,14 +30,11 @@ internal sealed partial class CacheGrainStore
         Options = options.Value;
         _natsStorage = services.GetRequiredKeyedService<NatsGrainStorage>(Options.StorageName);
         _storage = services.GetRequiredKeyedService<IGrainStorage>(Options.StorageName);
-        Watcher = services.GetRequiredKeyedService<GrainStateWatcher>(Options.StorageName);
         Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         Logger = (ILogger?)services.GetService<ILogger<CacheGrainStore>>() ?? NullLogger.Instance;
     }
 
     public NatsCacheGrainOptions Options { get; }
-
-    public GrainStateWatcher Watcher { get; }
 
     public TimeProvider Time { get; }
 
@@ -52,6 +49,7 @@ internal sealed partial class CacheGrainStore
     /// <summary>The KV key of a grain's entry (what the watcher is told).</summary>
     public string KeyOf(GrainId grainId) => _natsStorage.GetStateKey(StateName, grainId);
 
+    /// <summary>Call from the activation (synchronously on its scheduler): the storage registers the activation it reads for.</summary>
     public Task ReadAsync(GrainId grainId, IGrainState<CacheEntryState> state, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _storageReads);

@@ -1,8 +1,10 @@
 using CacheProvider.Connection;
+using CacheProvider.Grains.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization.Serializers;
+using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace CacheProvider.Grains;
@@ -20,14 +22,21 @@ public static class NatsGrainStorageFactory
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
         var options = services.GetRequiredService<IOptionsMonitor<NatsGrainStorageOptions>>().Get(name);
-        return new NatsGrainStorage(
+        var storage = new NatsGrainStorage(
             name,
             options,
             services.GetNatsConnection(options.ConnectionServiceKey),
             ResolveSerializer(services, name, options),
             services.GetService<TimeProvider>(),
             services.GetService<ILogger<NatsGrainStorage>>(),
-            services.GetService<IActivatorProvider>());
+            services.GetService<IActivatorProvider>(),
+            services.GetService<IGrainContextAccessor>());
+        if (services.GetService<ActivationWatchConfigurator>() is { } configurator)
+        {
+            storage.UseActivationWatches(configurator);
+        }
+
+        return storage;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using CacheProvider.Connection;
 using CacheProvider.Grains;
 using CacheProvider.Grains.Hosting;
+using CacheProvider.Grains.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ using Orleans.Runtime.Hosting;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Registers the NATS grain storage, reminder table and state watcher the way Orleans' own providers register:
+/// Registers the NATS grain storage (with its state watch and deactivation on a change) and reminder table the way Orleans' own providers register:
 /// named options, an <see cref="IConfigurationValidator"/> per provider (run when the silo starts), the storage as a
 /// keyed <c>IGrainStorage</c> and a silo lifecycle participant, options logged at start. An empty <c>ServiceId</c> is
 /// Orleans' <see cref="ClusterOptions.ServiceId"/>. The NATS connection is the app's NATS.Net
@@ -63,31 +64,28 @@ public static class NatsGrainsServiceCollectionExtensions
         services.ConfigureNamedOptionForLogging<NatsGrainStorageOptions>(name);
         services.AddKeyedSingleton(name, static (sp, key) => NatsGrainStorageFactory.Create(sp, (string)key!));
 
+        // The storage's own watch, for the rare keys a grain watches by hand (GrainStateWatcher.Register).
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<NatsGrainStorage>(key).Watcher);
+
         // The declared type is the concrete class, so Orleans also registers it as a silo lifecycle participant.
         return services.AddGrainStorage(name, static (sp, n) => sp.GetRequiredKeyedService<NatsGrainStorage>(n));
     }
 
     /// <summary>
-    /// Registers a <see cref="GrainStateWatcher"/> for the storage named <paramref name="storageName"/> (keyed by that
-    /// name). It is a silo lifecycle participant: its watch opens at <c>ApplicationServices</c> and closes on shutdown.
+    /// Not needed any more: every NATS grain storage has its <see cref="GrainStateWatcher"/> (keyed by the storage name)
+    /// and deactivates the activations it reads for by itself (<see cref="NatsGrainStorageOptions.DeactivateOnStateChange"/>).
+    /// This only applies <paramref name="configure"/> to the storage's <see cref="NatsGrainStorageOptions.Watch"/>.
     /// </summary>
+    [Obsolete("The storage watches by itself; set NatsGrainStorageOptions.Watch instead.")]
     public static IServiceCollection AddNatsGrainStateWatcher(this IServiceCollection services, string storageName, Action<GrainStateWatcherOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(storageName);
-        var builder = services.AddOptions<GrainStateWatcherOptions>(storageName);
         if (configure is not null)
         {
-            builder.Configure(configure);
+            services.Configure<NatsGrainStorageOptions>(storageName, o => configure(o.Watch));
         }
 
-        services.AddTransient<IConfigurationValidator>(sp => new NatsOptionsValidator<GrainStateWatcherOptions>(
-            "NATS grain state watcher", storageName, sp.GetRequiredService<IOptionsMonitor<GrainStateWatcherOptions>>().Get(storageName)));
-        services.AddKeyedSingleton(storageName, static (sp, key) => new GrainStateWatcher(
-            sp.GetRequiredKeyedService<NatsGrainStorage>(key),
-            sp.GetRequiredService<IOptionsMonitor<GrainStateWatcherOptions>>().Get((string)key!),
-            sp.GetService<ILogger<GrainStateWatcher>>()));
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredKeyedService<GrainStateWatcher>(storageName));
         return services;
     }
 
@@ -130,5 +128,10 @@ public static class NatsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsGrainStorageOptions>, ClusterServiceIdConfigurator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NatsReminderTableOptions>, ClusterServiceIdConfigurator>());
         services.AddNatsConnection();
+        if (!services.Any(static d => d.ServiceType == typeof(ActivationWatchConfigurator)))
+        {
+            services.AddSingleton<ActivationWatchConfigurator>();
+            services.AddSingleton<IConfigureGrainContextProvider>(static sp => sp.GetRequiredService<ActivationWatchConfigurator>());
+        }
     }
 }

@@ -64,6 +64,17 @@ internal static class NatsGrainStorageOptionsChecks
                 yield return $"StateTtls['{pair.Key}'] must be at least 1 second (got {pair.Value})";
             }
         }
+
+        if (options.Watch is null)
+        {
+            yield return "Watch must not be null";
+            yield break;
+        }
+
+        foreach (var failure in NatsOptionsValidator<GrainStateWatcherOptions>.Validate(options.Watch, null))
+        {
+            yield return "Watch: " + failure;
+        }
     }
 }
 

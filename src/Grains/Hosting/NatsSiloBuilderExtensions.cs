@@ -42,7 +42,8 @@ public static class NatsSiloBuilderExtensions
     public static ISiloBuilder AddNatsGrainStorageAsDefault(this ISiloBuilder builder, Action<OptionsBuilder<NatsGrainStorageOptions>>? configureOptions = null) =>
         builder.AddNatsGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, configureOptions);
 
-    /// <summary>Adds a <see cref="GrainStateWatcher"/> for the NATS grain storage named <paramref name="storageName"/>.</summary>
+    /// <summary>Not needed any more (see <see cref="NatsGrainsServiceCollectionExtensions.AddNatsGrainStateWatcher"/>): applies <paramref name="configureOptions"/> to the storage's <see cref="NatsGrainStorageOptions.Watch"/>.</summary>
+    [Obsolete("The storage watches by itself; set NatsGrainStorageOptions.Watch instead.")]
     public static ISiloBuilder AddNatsGrainStateWatcher(this ISiloBuilder builder, string storageName, Action<GrainStateWatcherOptions>? configureOptions = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

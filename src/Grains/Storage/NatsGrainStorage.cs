@@ -29,6 +29,7 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     private readonly StateTtlResolver _ttl;
     private readonly KvBucketHandle _bucket;
     private readonly IActivatorProvider? _activators;
+    private readonly StateChangeDeactivator? _deactivator;
     private GrainStateWatcher? _watcher;
     private long _renewals;
 
@@ -40,7 +41,12 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     /// <param name="timeProvider">Clock for TTL math.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="activatorProvider">Orleans' activators, which build the default state after a missing read or a clear; null = <c>new T()</c> (or null for types without a parameterless constructor).</param>
-    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null, IActivatorProvider? activatorProvider = null)
+    /// <param name="grainContextAccessor">
+    /// The silo's accessor of the current activation: with it, a read for an activation's own state registers that
+    /// activation for deactivation on a change (<see cref="NatsGrainStorageOptions.DeactivateOnStateChange"/>); null = no
+    /// deactivation (outside a silo).
+    /// </param>
+    public NatsGrainStorage(string name, NatsGrainStorageOptions options, INatsConnection connection, IGrainStorageSerializer? serializer = null, TimeProvider? timeProvider = null, ILogger<NatsGrainStorage>? logger = null, IActivatorProvider? activatorProvider = null, IGrainContextAccessor? grainContextAccessor = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -54,6 +60,8 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _activators = activatorProvider;
         _ttl = new StateTtlResolver(options);
+        Deactivation = new DeactivationPolicy(options, _ttl);
+        _deactivator = grainContextAccessor is null ? null : new StateChangeDeactivator(this, grainContextAccessor, Deactivation);
         KeyPrefix = KeyEncoder.EncodeToken(options.ServiceId) + ".";
         _bucket = new KvBucketHandle(_context, new KvBucketConfig
         {
@@ -97,6 +105,45 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
 
     internal TimeProvider Time => _time;
 
+    internal ILogger Logger => _logger;
+
+    internal DeactivationPolicy Deactivation { get; }
+
+    internal GrainStateWatcher? CurrentWatcher => Volatile.Read(ref _watcher);
+
+    /// <summary>Lets the silo's configurator say which activations their lifecycle detaches.</summary>
+    internal void UseActivationWatches(ActivationWatchConfigurator configurator)
+    {
+        if (_deactivator is not null)
+        {
+            _deactivator.Configurator = configurator;
+        }
+    }
+
+    /// <summary>An activation's lifecycle stopped: end its registration for <paramref name="stateName"/>.</summary>
+    internal void DetachActivation(string stateName, IGrainContext context) => _deactivator?.Detach(stateName, context);
+
+    /// <summary>
+    /// This storage's watch of its keys (one bucket watch per storage and silo). The storage registers the activations
+    /// it reads for with it by itself (<see cref="NatsGrainStorageOptions.DeactivateOnStateChange"/>); register by hand
+    /// only for keys an activation keeps copies of that are not its own state (see <see cref="GrainStateWatcher"/>).
+    /// In a silo the same instance is the keyed <see cref="GrainStateWatcher"/> service named after the storage.
+    /// </summary>
+    public GrainStateWatcher Watcher
+    {
+        get
+        {
+            if (Volatile.Read(ref _watcher) is { } watcher)
+            {
+                return watcher;
+            }
+
+            // The constructor attaches it (first one wins the race; a losing instance is never started).
+            _ = new GrainStateWatcher(this, _options.Watch, _logger, attachIfNone: true);
+            return Volatile.Read(ref _watcher)!;
+        }
+    }
+
     /// <summary>Creates or binds the bucket (idempotent; operations call it on first use).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default) => await GetBucketAsync(cancellationToken).ConfigureAwait(false);
 
@@ -105,6 +152,14 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
         lifecycle.Subscribe(OptionFormattingUtilities.Name<NatsGrainStorage>(Name), _options.InitStage, StartAsync);
+
+        // The watch opens with the silo when any state may be watched (also lazily on the first watched read) and
+        // closes when the silo stops, after its activations are gone.
+        lifecycle.Subscribe(
+            OptionFormattingUtilities.Name<GrainStateWatcher>(Name),
+            Math.Max(_options.InitStage, ServiceLifecycleStage.ApplicationServices),
+            ct => _deactivator is not null && Deactivation.AnyEnabled ? Watcher.StartAsync(ct) : Task.CompletedTask,
+            ct => Volatile.Read(ref _watcher) is { } w ? w.StopAsync(ct) : Task.CompletedTask);
     }
 
     /// <summary>The KV key of a state: <c>{serviceId}.{stateName}.{grainType}.{grainKey}</c>, tokens encoded (<see cref="NatsGrainStateKeys"/>).</summary>
@@ -130,10 +185,25 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
     /// <inheritdoc />
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        // The activation a read is for is known only here, before the first await: register it before reading, so a
+        // change that lands between the read and the activation's first call is held until the read's revision is
+        // known, and reported if it is newer.
+        var watched = _deactivator?.TryAttach<T>(stateName, grainId) ?? false;
+        return ReadStateAsync(stateName, grainId, grainState, watched, cancellationToken);
+    }
+
+    private async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, bool watched, CancellationToken cancellationToken)
     {
         try
         {
+            if (watched && !Watcher.IsStarted)
+            {
+                // Opened after the registration and before the read: it delivers everything after the read's revision.
+                await Watcher.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await ReadCoreAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
         }
         catch (NatsException ex)
@@ -297,7 +367,17 @@ public sealed partial class NatsGrainStorage : IGrainStorage, ILifecycleParticip
 
     private T CreateDefault<T>() => _activators is { } activators ? activators.GetActivator<T>().Create() : StateFactory<T>.Create();
 
-    internal void AttachWatcher(GrainStateWatcher watcher) => Volatile.Write(ref _watcher, watcher);
+    internal void AttachWatcher(GrainStateWatcher watcher, bool onlyIfNone)
+    {
+        if (onlyIfNone)
+        {
+            Interlocked.CompareExchange(ref _watcher, watcher, null);
+        }
+        else
+        {
+            Volatile.Write(ref _watcher, watcher);
+        }
+    }
 
     internal void DetachWatcher(GrainStateWatcher watcher) => Interlocked.CompareExchange(ref _watcher, null, watcher);
 

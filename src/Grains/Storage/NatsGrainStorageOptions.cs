@@ -71,6 +71,27 @@ public sealed class NatsGrainStorageOptions : IStorageProviderSerializerOptions
     /// </summary>
     public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
 
+    /// <summary>
+    /// Which activations the storage deactivates when a state they read from it expires (the server's TTL marker), is
+    /// removed, or is written by someone else (another silo, another activation, a tool) — not by the activation itself.
+    /// <see cref="StateChangeDeactivation.Auto"/> (default): states that can expire. No grain code is needed: the read
+    /// registers the activation (before it returns, so nothing that happens after the read is missed) and its
+    /// deactivation ends the registration. The <c>DeactivationReason</c> (<c>ApplicationRequested</c>) names the state,
+    /// what happened and the revision. Per state: <see cref="DeactivateOnStateChangeByState"/>,
+    /// <see cref="DeactivateOnStateChangeAttribute"/>; per grain class: <see cref="KeepActivationOnStateChangeAttribute"/>;
+    /// to act first: <see cref="IGrainStateChangeParticipant"/>.
+    /// </summary>
+    public StateChangeDeactivation DeactivateOnStateChange { get; set; } = StateChangeDeactivation.Auto;
+
+    /// <summary>
+    /// Per state name (<c>"state"</c> for <c>Grain&lt;T&gt;</c>, else the <c>[PersistentState]</c> name): true or false
+    /// for deactivation on a change, whatever <see cref="DeactivateOnStateChange"/> and <see cref="DeactivateOnStateChangeAttribute"/> say.
+    /// </summary>
+    public Dictionary<string, bool> DeactivateOnStateChangeByState { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The storage's watch of its keys (heartbeat, retry delay), used for deactivation on a change.</summary>
+    public GrainStateWatcherOptions Watch { get; set; } = new();
+
     /// <summary>Service key of a keyed NATS.Net <c>INatsConnection</c>; null = the unkeyed one.</summary>
     public string? ConnectionServiceKey { get; set; }
 }

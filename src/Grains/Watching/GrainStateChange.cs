@@ -12,7 +12,7 @@ public enum GrainStateChangeKind
     /// <summary>Written by someone else: the activation's copy is stale.</summary>
     WrittenElsewhere,
 
-    /// <summary>The watch had a gap (reconnect, server restart, missed heartbeats): anything may have changed.</summary>
+    /// <summary>Anything may have changed (not sent by <see cref="GrainStateWatcher"/> today: after a watch gap it re-reads every watched key and reports what changed).</summary>
     Resync,
 }
 

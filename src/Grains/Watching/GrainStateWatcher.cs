@@ -14,8 +14,8 @@ namespace CacheProvider.Grains;
 /// Silo-local service that watches a <see cref="NatsGrainStorage"/>'s keys with ONE bucket watch (headers only)
 /// and calls back the activations (or local caches) registered for a state key when that key expires (marker), is
 /// removed, or is written by someone other than this storage instance. Registration is a dictionary insert;
-/// callbacks run on the thread pool, never on the watch loop. A watch gap sends
-/// <see cref="GrainStateChangeKind.Resync"/> to every registration.
+/// callbacks run on the thread pool, never on the watch loop. After a watch gap every watched key is read again and
+/// only the keys that changed meanwhile are reported (as what happened to them).
 /// The Orleans glue registers <c>(state key → IGrainContext)</c> in <c>OnActivateAsync</c> and calls
 /// <c>IGrainContext.Deactivate(...)</c> from the callback.
 /// </summary>
@@ -25,22 +25,38 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
     private readonly GrainStateWatcherOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, KeyWatch> _keys = new(StringComparer.Ordinal);
+    private const int RecheckParallelism = 16;
     private readonly Action<string> _onResync;
+    private readonly Lock _startLock = new();
+    private Task? _starting;
+    private KvBucket? _bucket;
     private CancellationTokenSource? _cts;
     private Task? _loop;
     private long _notifications;
     private long _resyncs;
     private long _events;
+    private long _rechecks;
+    private int _recheckRequested;
 
-    /// <summary>Creates the watcher and attaches it to <paramref name="storage"/> (so its own writes are recognised).</summary>
+    /// <summary>
+    /// Creates a watcher and attaches it to <paramref name="storage"/> (so its own writes are recognised), in place of
+    /// the storage's own. In a silo use the storage's (<see cref="NatsGrainStorage.Watcher"/>, also the keyed
+    /// <see cref="GrainStateWatcher"/> service named after the storage) instead: this constructor is for a storage used
+    /// outside Orleans.
+    /// </summary>
     public GrainStateWatcher(NatsGrainStorage storage, GrainStateWatcherOptions? options = null, ILogger<GrainStateWatcher>? logger = null)
+        : this(storage, options, logger, attachIfNone: false)
+    {
+    }
+
+    internal GrainStateWatcher(NatsGrainStorage storage, GrainStateWatcherOptions? options, ILogger? logger, bool attachIfNone)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _storage = storage;
         _options = options ?? new GrainStateWatcherOptions();
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
         _onResync = reason => Resync("watch resynchronised: " + reason);
-        storage.AttachWatcher(this);
+        storage.AttachWatcher(this, attachIfNone);
     }
 
     /// <summary>Keys with at least one registration.</summary>
@@ -49,26 +65,42 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
     /// <summary>Callbacks queued so far.</summary>
     public long Notifications => Interlocked.Read(ref _notifications);
 
-    /// <summary>Resyncs broadcast so far.</summary>
+    /// <summary>Watch gaps so far (each followed by a re-check of every watched key).</summary>
     public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>Re-checks of every watched key completed after watch gaps.</summary>
+    public long Rechecks => Interlocked.Read(ref _rechecks);
 
     /// <summary>Watch events received so far (for every key of the service, watched or not).</summary>
     public long Events => Interlocked.Read(ref _events);
 
     /// <summary>
     /// Opens the watch. It starts after the bucket's last revision at the time of the call, so every change made after
-    /// this method returns is delivered even though the server consumer is created a moment later.
+    /// this method returns is delivered even though the server consumer is created a moment later. Concurrent and
+    /// repeated calls share one start.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_loop is not null)
+        lock (_startLock)
         {
-            return;
-        }
+            if (_starting is { IsFaulted: false, IsCanceled: false } starting)
+            {
+                return starting;
+            }
 
+            return _starting = StartCoreAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Whether the watch is open (or opening).</summary>
+    internal bool IsStarted => Volatile.Read(ref _starting) is { IsFaulted: false, IsCanceled: false };
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
         var bucket = await _storage.GetBucketAsync(cancellationToken).ConfigureAwait(false);
         var status = await bucket.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var cts = new CancellationTokenSource();
+        _bucket = bucket;
         _cts = cts;
         _loop = Task.Run(() => RunAsync(bucket, status.StreamInfo.State.LastSeq, cts.Token), CancellationToken.None);
     }
@@ -96,6 +128,11 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
 
         _cts = null;
         _loop = null;
+        lock (_startLock)
+        {
+            _starting = null;
+        }
+
         await cts.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -157,6 +194,42 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
                 watch.Registrations = next;
                 watch.Known = Math.Max(watch.Known, knownRevision);
                 return registration;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="key"/> has a live registration whose state is <paramref name="state"/>.</summary>
+    internal bool IsRegistered(string key, object state)
+    {
+        if (!_keys.TryGetValue(key, out var watch))
+        {
+            return false;
+        }
+
+        foreach (var registration in Volatile.Read(ref watch.Registrations))
+        {
+            if (ReferenceEquals(registration.State, state) && !registration.IsDisposed)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends every registration of <paramref name="key"/> whose state is <paramref name="state"/>.</summary>
+    internal void Unregister(string key, object state)
+    {
+        if (!_keys.TryGetValue(key, out var watch))
+        {
+            return;
+        }
+
+        foreach (var registration in Volatile.Read(ref watch.Registrations))
+        {
+            if (ReferenceEquals(registration.State, state))
+            {
+                registration.Dispose();
             }
         }
     }
@@ -297,47 +370,41 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
     private void OnEntry(KvEntry entry)
     {
         Interlocked.Increment(ref _events);
-        if (!_keys.TryGetValue(entry.Key, out var watch))
+        if (_keys.TryGetValue(entry.Key, out var watch))
         {
-            return;
+            Observe(watch, new GrainStateChange(entry.Key, KindOf(entry), entry.Revision, null));
         }
+    }
 
-        var kind = entry.MarkerReason switch
-        {
-            KvMarkerReason.Expired => GrainStateChangeKind.Expired,
-            KvMarkerReason.None => entry.Operation == KvOperation.Put ? GrainStateChangeKind.WrittenElsewhere : GrainStateChangeKind.Removed,
-            _ => GrainStateChangeKind.Removed,
-        };
-        var change = new GrainStateChange(entry.Key, kind, entry.Revision, null);
+    private static GrainStateChangeKind KindOf(KvEntry entry) => entry.MarkerReason switch
+    {
+        KvMarkerReason.Expired => GrainStateChangeKind.Expired,
+        KvMarkerReason.None => entry.Operation == KvOperation.Put ? GrainStateChangeKind.WrittenElsewhere : GrainStateChangeKind.Removed,
+        _ => GrainStateChangeKind.Removed,
+    };
+
+    /// <summary>A change seen on the key (by the watch or a re-check): reported unless it is ours or already known.</summary>
+    private void Observe(KeyWatch watch, GrainStateChange change)
+    {
         GrainStateWatchRegistration[] registrations;
         lock (watch)
         {
-            if (entry.Revision <= watch.Known)
+            if (change.Revision <= watch.Known)
             {
                 return;
             }
 
-            if (watch.InFlight > 0 && kind != GrainStateChangeKind.Expired)
+            if (watch.InFlight > 0 && change.Kind != GrainStateChangeKind.Expired)
             {
                 (watch.Deferred ??= []).Add(change);
                 return;
             }
 
-            watch.Known = entry.Revision;
+            watch.Known = change.Revision;
             registrations = watch.Registrations;
         }
 
         Dispatch(registrations, change);
-    }
-
-    private void Resync(string reason)
-    {
-        Interlocked.Increment(ref _resyncs);
-        LogResync(_logger, _storage.Name, reason, _keys.Count);
-        foreach (var pair in _keys)
-        {
-            Dispatch(pair.Value.Registrations, new GrainStateChange(pair.Key, GrainStateChangeKind.Resync, 0, reason));
-        }
     }
 
     private void Dispatch(GrainStateWatchRegistration[] registrations, GrainStateChange change)
@@ -352,6 +419,6 @@ public sealed partial class GrainStateWatcher : IAsyncDisposable, ILifecyclePart
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Grain state watch of {Provider} failed; reopening")]
     private static partial void LogWatchFailed(ILogger logger, string provider, Exception exception);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Grain state watch of {Provider}: resync ({Reason}), notifying {Keys} keys")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Grain state watch of {Provider}: resync ({Reason}), re-checking {Keys} keys")]
     private static partial void LogResync(ILogger logger, string provider, string reason, int keys);
 }

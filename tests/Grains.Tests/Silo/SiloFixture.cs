@@ -7,7 +7,7 @@ namespace CacheProvider.Grains.Tests.Silo;
 
 /// <summary>
 /// One real nats-server and one in-process Orleans silo (InProcessTestCluster) configured the Orleans way:
-/// <c>AddNatsGrainStorage</c>, <c>AddNatsGrainStateWatcher</c>, <c>UseNatsReminderService</c>, on the app's NATS.Net
+/// <c>AddNatsGrainStorage</c>, <c>UseNatsReminderService</c>, on the app's NATS.Net
 /// connection. Shared by the tests of a class (a silo start costs about two seconds here).
 /// </summary>
 public sealed class SiloFixture : IAsyncLifetime
@@ -46,7 +46,6 @@ public sealed class SiloFixture : IAsyncLifetime
                 o.StateTtls["short"] = TimeSpan.FromSeconds(1);
                 o.StateTtls[TimedGrain.StateName] = TimedGrain.ConfiguredTtl;
             });
-            silo.AddNatsGrainStateWatcher(StorageName);
             silo.UseNatsReminderService(o =>
             {
                 o.Bucket = ReminderBucket;

@@ -65,7 +65,6 @@ public sealed class SiloRestartTests : IAsyncLifetime
                 o.Replicas = replicas;
                 storage?.Invoke(o);
             });
-            silo.AddNatsGrainStateWatcher(SiloFixture.StorageName);
             silo.UseNatsReminderService(o =>
             {
                 o.Bucket = SiloFixture.ReminderBucket;

@@ -147,22 +147,36 @@ public sealed class GrainStateWatcherTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_watch_gap_sends_resync_to_every_registration()
+    public async Task After_a_watch_gap_every_registered_key_is_rechecked_and_only_changed_keys_are_reported()
     {
         await using var host = await GrainsTestHost.StartAsync(output);
         var storage = host.CreateStorage(false);
-        await using var watcher = new GrainStateWatcher(storage, new GrainStateWatcherOptions { IdleHeartbeat = TimeSpan.FromMilliseconds(500) });
+        await using var watcher = new GrainStateWatcher(storage, new GrainStateWatcherOptions { IdleHeartbeat = TimeSpan.FromMilliseconds(500), RetryDelay = TimeSpan.FromMilliseconds(100) });
         await watcher.StartAsync();
+        var kept = new GrainState<TestState1>(new TestState1());
+        var changed = new GrainState<TestState1>(new TestState1());
+        await storage.WriteStateAsync("s", TestIds.Integer(1), kept);
+        await storage.WriteStateAsync("s", TestIds.Integer(2), changed);
         var inbox = new Inbox();
-        using var r1 = watcher.Register("s", TestIds.Integer(1), null, Inbox.Callback, inbox);
-        using var r2 = watcher.Register("s", TestIds.Integer(2), null, Inbox.Callback, inbox);
+        using var r1 = watcher.Register("s", TestIds.Integer(1), kept.ETag, Inbox.Callback, inbox);
+        using var r2 = watcher.Register("s", TestIds.Integer(2), changed.ETag, Inbox.Callback, inbox);
         await host.Server.RestartAsync();
-        var first = inbox.Next();
-        var second = inbox.Next();
-        Assert.Equal(GrainStateChangeKind.Resync, first.Kind);
-        Assert.Equal(GrainStateChangeKind.Resync, second.Kind);
-        Assert.NotEqual(first.StateKey, second.StateKey);
+
+        var theirs = host.CreateStorage(false, connection: await host.NewConnectionAsync());
+        await theirs.WriteStateAsync("s", TestIds.Integer(2), new GrainState<TestState1>(new TestState1()) { ETag = changed.ETag });
+        var change = inbox.Next();
+        Assert.Equal(GrainStateChangeKind.WrittenElsewhere, change.Kind);
+        Assert.Equal(storage.GetStateKey("s", TestIds.Integer(2)), change.StateKey);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (watcher.Rechecks == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
         Assert.True(watcher.Resyncs >= 1);
+        Assert.True(watcher.Rechecks >= 1, "no re-check after the gap");
+        Assert.Equal(1, r1.Notifications + r2.Notifications);
     }
 
     [Fact]
