@@ -101,6 +101,13 @@ internal sealed class JsApi
                 ExceptionDispatchInfo.Throw(failure);
             }
 
+            if (failure is KvConnectionLostException)
+            {
+                // Lost with the connection, not refused by a server: the next attempt waits for the reconnect inside
+                // NATS.Net and goes out the moment it is back, so waiting here would only add to the outage.
+                continue;
+            }
+
             await Task.Delay(backoff < remaining ? backoff : remaining, time, cancellationToken).ConfigureAwait(false);
             backoff = JetStreamRetry.Next(backoff);
         }

@@ -25,7 +25,9 @@ internal interface IReplyParser<out T>
 /// <remarks>
 /// A reply subject is reused only after its request got its reply. A request that timed out or was cancelled retires
 /// its subject for good (a late reply to it finds no one), so a reply can never be taken for another request's.
-/// Timeouts are swept by one timer for all requests.
+/// Timeouts are swept by one timer for all requests. When the connection drops, every request already sent fails at
+/// once with <see cref="KvConnectionLostException"/> (its reply can no longer arrive on this connection) instead of
+/// waiting out its timeout; requests not sent yet wait for the reconnect inside NATS.Net, on their own clock.
 /// </remarks>
 internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
 {
@@ -95,6 +97,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         // Under the connection's inbox prefix (what permissions usually allow for replies), but not under NATS.Net's
         // own inbox, which routes replies by exact subject.
         var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{NewToken()}.");
+        connection.ConnectionDisconnected += mux.OnDisconnected;
         await connection.AddSubAsync(mux).ConfigureAwait(false);
         mux._sweeper.Change(SweepInterval, SweepInterval);
         return mux;
@@ -125,10 +128,11 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
             if (publish.IsCompleted)
             {
                 publish.GetAwaiter().GetResult();
+                pending.Sent = true;
             }
             else
             {
-                _ = ObservePublishAsync(publish, slot, pending);
+                _ = ObservePublishAsync(publish, slot, pending, pending.Generation);
             }
         }
         catch (Exception ex)
@@ -139,16 +143,29 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         return await new ValueTask<T>(pending, version).ConfigureAwait(false);
     }
 
-    private async Task ObservePublishAsync(ValueTask publish, int slot, PendingRequest pending)
+    private async Task ObservePublishAsync(ValueTask publish, int slot, PendingRequest pending, int generation)
     {
         try
         {
             await publish.ConfigureAwait(false);
+            if (pending.Generation == generation)
+            {
+                pending.Sent = true;
+            }
         }
         catch (Exception ex)
         {
             FailUnsent(slot, pending, ex);
         }
+    }
+
+    private ValueTask OnDisconnected(object? sender, NatsEventArgs e)
+    {
+        // The event arrives through NATS.Net's event loop, normally well under a millisecond after the socket closed.
+        // A reconnect that is faster still may have sent a few requests on the new socket by now: they fail too, as
+        // "unknown", which is what a caller of a request in flight across a reconnect must expect anyway.
+        FailSent(new KvConnectionLostException(e.Message));
+        return default;
     }
 
     private void FailUnsent(int slot, PendingRequest pending, Exception ex)
@@ -200,6 +217,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     /// <inheritdoc />
     public override ValueTask DisposeAsync()
     {
+        Connection.ConnectionDisconnected -= OnDisconnected;
         _sweeper.Dispose();
         return base.DisposeAsync();
     }
@@ -208,6 +226,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     {
         // Unsubscribed (the connection is being disposed): nothing will answer what is waiting.
         _closed = true;
+        Connection.ConnectionDisconnected -= OnDisconnected;
         _sweeper.Dispose();
         FailAll(new ObjectDisposedException(nameof(INatsConnection), "The NATS connection was disposed while a request was waiting for its reply"));
     }
@@ -260,7 +279,23 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
             {
                 // Retired, not released: the reply may still arrive and must not meet a newer request.
                 Retire(i);
-                pending.Fail(new KvTimeoutException(pending.Subject, pending.Timeout));
+                pending.Fail(pending.Sent || Connection.ConnectionState == NatsConnectionState.Open
+                    ? new KvTimeoutException(pending.Subject, pending.Timeout)
+                    : new KvTimeoutException(pending.Subject, pending.Timeout, notConnected: true));
+            }
+        }
+    }
+
+    private void FailSent(Exception error)
+    {
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { Sent: true } pending && TryTake(i, pending))
+            {
+                // The reply may still come on a later connection (a publish NATS.Net had buffered): never to a newer request.
+                Retire(i);
+                pending.Fail(error);
             }
         }
     }
