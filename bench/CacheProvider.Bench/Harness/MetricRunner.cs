@@ -129,7 +129,7 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
 
                 var o = Median(values[Side.Ours].Select(v => v[i]));
                 var p = Median(values[peer].Select(v => v[i]));
-                results.WriteLine(Line(name, o, p));
+                results.WriteLine(Line(name, o, p) + Spread(values[Side.Ours].Select(v => v[i]), values[peer].Select(v => v[i])));
             }
         }
     }
@@ -153,6 +153,18 @@ internal sealed class MetricRunner(BenchContext context, TextWriter results, int
     {
         var message = ex.Message.Split('\n', 2)[0].Trim();
         return $"{name}: error={ex.GetType().Name}: {message}";
+    }
+
+    /// <summary>The range of the repetitions of each side, so a reader can tell a difference from noise.</summary>
+    public static string Spread(IEnumerable<double> ours, IEnumerable<double> peer)
+    {
+        static string Range(IEnumerable<double> v)
+        {
+            var a = v.ToArray();
+            return a.Length == 0 ? "-" : $"{Value(a.Min())}..{Value(a.Max())}";
+        }
+
+        return $" spread: ours={Range(ours)} peer={Range(peer)}";
     }
 
     public static double Median(IEnumerable<double> values)
