@@ -49,6 +49,7 @@ internal static class MetricRegistry
         () => new SessionMetric(),
         () => new DedupeCostMetric(),
         () => new RecoveryMetric(),
+        () => new RecoveryMetric(idempotent: false),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>
