@@ -208,6 +208,29 @@ public sealed class KvRecoveryTests(ITestOutputHelper output)
         Assert.Equal((revisions[^1], $"v{revisions.Length}"), (last!.Revision, Text(last)));
     }
 
+    [Fact]
+    public async Task A_watch_resumes_as_soon_as_the_server_is_back_after_a_long_outage()
+    {
+        await using var server = await NatsServer.StartAsync(output);
+        await using var connection = new NatsConnection(TestNats.Options(server.Url));
+        await connection.ConnectAsync();
+        var bucket = await new KvContext(connection).CreateBucketAsync(new KvBucketConfig { Bucket = "resume" });
+        await using var watch = new WatchCollector(bucket, ">", new KvWatchOptions { UpdatesOnly = true });
+        await bucket.PutAsync("before", Bytes("1"));
+        Assert.Equal("before", (await watch.NextAsync()).Key);
+
+        // Down long enough for any backoff inside the watch to have grown.
+        await server.KillAsync();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await server.StartAgainAsync();
+        var back = Stopwatch.StartNew();
+        var rev = await bucket.PutAsync("after", Bytes("2"));
+        var e = await watch.NextAsync();
+        output.WriteLine($"change made after the restart seen {back.ElapsedMilliseconds} ms after the server was back; resyncs {watch.Resyncs}");
+        Assert.Equal(("after", rev), (e.Key, e.Revision));
+        Assert.True(back.Elapsed < TimeSpan.FromSeconds(2), $"seen {back.ElapsedMilliseconds} ms after the server was back");
+    }
+
     private static async Task<KvEntry?> GetLeaderRetryingAsync(KvBucket bucket, string key)
     {
         var deadline = DateTime.UtcNow + Patience;

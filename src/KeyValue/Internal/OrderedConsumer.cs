@@ -60,6 +60,9 @@ internal sealed class OrderedConsumer : IAsyncDisposable
     private volatile bool _resetRequested;
     private CancellationTokenSource? _waitCts;
 
+    // Completed by every reconnect: a recreation waiting out its backoff tries again at once when the server is back.
+    private TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private OrderedConsumer(JsApi js, string stream, OrderedConsumerOptions options)
     {
         _js = js;
@@ -206,6 +209,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
         // The server may have lost the consumer (restart): recreate now rather than after three missed heartbeats,
         // so a reader waiting for messages is woken up.
         _resetRequested = true;
+        Interlocked.Exchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         try
         {
             Volatile.Read(ref _waitCts)?.Cancel();
@@ -249,6 +253,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var reconnected = Volatile.Read(ref _reconnected).Task;
             try
             {
                 await DropServerConsumerAsync().ConfigureAwait(false);
@@ -262,8 +267,9 @@ internal sealed class OrderedConsumer : IAsyncDisposable
             }
             catch (NatsException) when (!cancellationToken.IsCancellationRequested)
             {
-                // Server away (restarting, leader election): try again until it answers.
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                // Server away (restarting, leader election): try again until it answers — at once after a reconnect,
+                // so a watch resumes as soon as the server is back, not up to a backoff later.
+                await Task.WhenAny(Task.Delay(delay, cancellationToken), reconnected).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
