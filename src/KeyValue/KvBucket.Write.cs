@@ -210,8 +210,8 @@ public sealed partial class KvBucket
             return (await _js.PublishAsync(_writePrefix + key, value, headers, plain, TimeProvider, cancellationToken).ConfigureAwait(false)).Seq;
         }
 
-        // Resends need the reconnect to happen inside the budget: at least one request timeout.
-        var budget = _js.Options.WriteRetryBudget > _js.RequestTimeout ? _js.Options.WriteRetryBudget : _js.RequestTimeout;
+        // Resends must outlast a reconnect or a leader election (≈ 4–5 s on a loaded 3-node cluster): two request timeouts.
+        var budget = _js.Options.WriteRetryBudget > 2 * _js.RequestTimeout ? _js.Options.WriteRetryBudget : 2 * _js.RequestTimeout;
         var retry = new WriteRetry(budget, Repeatable: true, Idempotent: false, ReportUnknown: true);
         try
         {

@@ -116,6 +116,25 @@ public sealed class KvConnectionLostException : NatsException
     }
 }
 
+/// <summary>
+/// The stream's leader changed (a replicated bucket elected a new one, e.g. after its node died) while a request waited
+/// for its reply. The request may or may not have been processed: reads retry it, writes report
+/// <see cref="KvWriteOutcomeUnknownException"/> unless they can be resent safely. Raised when the server announces the
+/// election, not after the request timeout.
+/// </summary>
+public sealed class KvLeaderChangedException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvLeaderChangedException(string stream)
+        : base($"Stream '{stream}' elected a new leader while the request waited for its reply")
+    {
+        Stream = stream;
+    }
+
+    /// <summary>The stream whose leader changed.</summary>
+    public string Stream { get; }
+}
+
 /// <summary>A request to the server got no reply in time.</summary>
 public sealed class KvTimeoutException : NatsException
 {

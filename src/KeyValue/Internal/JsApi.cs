@@ -101,10 +101,10 @@ internal sealed class JsApi
                 ExceptionDispatchInfo.Throw(failure);
             }
 
-            if (failure is KvConnectionLostException)
+            if (failure is KvConnectionLostException or KvLeaderChangedException)
             {
-                // Lost with the connection, not refused by a server: the next attempt waits for the reconnect inside
-                // NATS.Net and goes out the moment it is back, so waiting here would only add to the outage.
+                // Lost with the connection (the next attempt waits for the reconnect inside NATS.Net and goes out the
+                // moment it is back) or with a leader that was just replaced: waiting here would only add to the outage.
                 continue;
             }
 

@@ -51,8 +51,12 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
     {
         _prefix = prefix;
+        Advisories = new LeaderAdvisories(connection);
         _sweeper = new Timer(static s => ((RequestMux)s!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
     }
+
+    /// <summary>Stream leader elections heard on this connection (also used by watches to move to the new leader).</summary>
+    public LeaderAdvisories Advisories { get; }
 
     /// <summary>The connection's mux, subscribed on first use (which connects the connection).</summary>
     public static ValueTask<RequestMux> GetAsync(INatsConnection connection, CancellationToken cancellationToken)
@@ -99,6 +103,8 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{NewToken()}.");
         connection.ConnectionDisconnected += mux.OnDisconnected;
         await connection.AddSubAsync(mux).ConfigureAwait(false);
+        mux.Advisories.LeaderElected += mux.OnLeaderElected;
+        await connection.AddSubAsync(mux.Advisories).ConfigureAwait(false);
         mux._sweeper.Change(SweepInterval, SweepInterval);
         return mux;
     }
@@ -156,6 +162,25 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         catch (Exception ex)
         {
             FailUnsent(slot, pending, ex);
+        }
+    }
+
+    private void OnLeaderElected(string stream)
+    {
+        // Requests sent to the old leader will never be answered. Those sent to the new one since its election are
+        // failed too (it cannot be told which node took a request): as "unknown", which a resend resolves.
+        var bucketPrefix = stream.StartsWith("KV_", StringComparison.Ordinal) ? "$KV." + stream[3..] + "." : null;
+        var directSuffix = ".DIRECT.GET." + stream;
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { Sent: true } pending &&
+                ((bucketPrefix is not null && pending.Subject.StartsWith(bucketPrefix, StringComparison.Ordinal)) || pending.Subject.EndsWith(directSuffix, StringComparison.Ordinal)) &&
+                TryTake(i, pending))
+            {
+                Retire(i);
+                pending.Fail(new KvLeaderChangedException(stream));
+            }
         }
     }
 
@@ -227,6 +252,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         // Unsubscribed (the connection is being disposed): nothing will answer what is waiting.
         _closed = true;
         Connection.ConnectionDisconnected -= OnDisconnected;
+        Advisories.LeaderElected -= OnLeaderElected;
         _sweeper.Dispose();
         FailAll(new ObjectDisposedException(nameof(INatsConnection), "The NATS connection was disposed while a request was waiting for its reply"));
     }
