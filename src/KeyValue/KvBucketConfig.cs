@@ -29,7 +29,7 @@ public sealed record KvBucketConfig
 
     /// <summary>
     /// How long the server remembers a write's <see cref="KvPutOptions.MsgId"/> to drop a repeat of it; null = 2 minutes
-    /// (or <see cref="MaxAge"/> when shorter). Each remembered id costs the server memory (≈ 100 B measured), so a bucket
+    /// (or <see cref="MaxAge"/> when shorter). Each remembered id costs the server memory (≈ 70–100 B measured), so a bucket
     /// with many id-carrying writes per second wants a window just longer than its writers' retry budgets.
     /// </summary>
     public TimeSpan? DuplicateWindow { get; init; }
