@@ -40,6 +40,43 @@ public sealed class CacheRecoveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_near_cache_serves_again_soon_after_the_server_is_back_and_sees_changes_made_after_it()
+    {
+        await using var h = await CacheHarness.StartAsync(output);
+        var reader = h.Cache(o => o.NearCacheEnabled = true, h.Own(new NatsConnection(new NatsConnectionOptions { Url = h.Server.Url }.ApplyTo(NatsOpts.Default))));
+        var writer = h.Cache();
+        await writer.SetAsync("k", [1], FiveMinutes);
+        Assert.Equal([1], (await reader.GetAsync("k"))!);
+        await EventuallyAsync(() => reader.NearCacheActive, "near cache live");
+
+        await h.Server.KillAsync();
+        await EventuallyAsync(() => !reader.NearCacheActive, "near cache off while disconnected");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await h.Server.StartAgainAsync();
+        var back = System.Diagnostics.Stopwatch.StartNew();
+        await EventuallyAsync(() => reader.NearCacheActive, "near cache live again");
+        output.WriteLine($"near cache live again {back.ElapsedMilliseconds} ms after the server was back");
+        Assert.True(back.Elapsed < TimeSpan.FromSeconds(3), $"near cache live again after {back.ElapsedMilliseconds} ms");
+
+        // Its watch resumed: a change made by another node now evicts the near copy.
+        Assert.Equal([1], (await reader.GetAsync("k"))!);
+        await writer.SetAsync("k", [2], FiveMinutes);
+        await EventuallyAsync(async () => (await reader.GetAsync("k"))![0] == 2, "the other node's change seen");
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string what) => await EventuallyAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for: " + what);
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Without_idempotent_writes_a_set_in_flight_when_the_connection_drops_fails_at_once_as_outcome_unknown()
     {
         await using var h = await CacheHarness.StartAsync(output);
