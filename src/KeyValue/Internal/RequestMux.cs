@@ -101,10 +101,18 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         // Under the connection's inbox prefix (what permissions usually allow for replies), but not under NATS.Net's
         // own inbox, which routes replies by exact subject.
         var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{NewToken()}.");
-        connection.ConnectionDisconnected += mux.OnDisconnected;
         await connection.AddSubAsync(mux).ConfigureAwait(false);
+        connection.ConnectionDisconnected += mux.OnDisconnected;
         mux.Advisories.LeaderElected += mux.OnLeaderElected;
-        await connection.AddSubAsync(mux.Advisories).ConfigureAwait(false);
+        try
+        {
+            await connection.AddSubAsync(mux.Advisories).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // Only the early end of requests to a dead leader is lost: they then wait for their timeout, as before.
+        }
+
         mux._sweeper.Change(SweepInterval, SweepInterval);
         return mux;
     }
