@@ -23,7 +23,7 @@ public sealed partial class KvBucket
         KvNames.ValidateKey(key);
         try
         {
-            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision: 0), cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision: 0), cancellationToken, expectedRevision: 0).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
         {
@@ -41,7 +41,7 @@ public sealed partial class KvBucket
 
             try
             {
-                return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expected), cancellationToken).ConfigureAwait(false);
+                return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expected), cancellationToken, expected).ConfigureAwait(false);
             }
             catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
             {
@@ -59,7 +59,7 @@ public sealed partial class KvBucket
     {
         try
         {
-            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision), cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(key, new ReadOnlySequence<byte>(value), BuildHeaders(ttl, expectedRevision), cancellationToken, expectedRevision).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.IsWrongLastSequence())
         {
@@ -77,7 +77,7 @@ public sealed partial class KvBucket
         headers.Add("KV-Operation", "DEL");
         try
         {
-            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken, expectedRevision, KvOperation.Delete).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && expectedRevision is { } rev)
         {
@@ -96,7 +96,7 @@ public sealed partial class KvBucket
         headers.Add("Nats-Rollup", "sub");
         try
         {
-            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(key, ReadOnlySequence<byte>.Empty, headers, cancellationToken, expectedRevision, KvOperation.Purge).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && expectedRevision is { } rev)
         {
@@ -153,6 +153,16 @@ public sealed partial class KvBucket
         {
             throw new KvWrongRevisionException(Bucket, key, rev, ex);
         }
+        catch (KvWriteOutcomeUnknownException unknown) when (unknown.InnerException is NatsJSApiException api && api.IsWrongLastSequence() && options.ExpectedRevision is { } rev)
+        {
+            // A resend after a lost acknowledgement found the key moved on: by our own first attempt, if it holds this value.
+            if (await FindOwnWriteAsync(key, value, rev, KvOperation.Put, cancellationToken).ConfigureAwait(false) is { } revision)
+            {
+                return revision;
+            }
+
+            throw;
+        }
     }
 
     private NatsHeaders? BuildHeaders(TimeSpan? ttl, ulong? expectedRevision, bool allowWithHistory = false)
@@ -184,13 +194,79 @@ public sealed partial class KvBucket
         return headers;
     }
 
-    private async ValueTask<ulong> WriteAsync(string key, ReadOnlySequence<byte> value, NatsHeaders? headers, CancellationToken cancellationToken)
+    /// <summary>
+    /// A write through the context's budget. Without an expected revision it is repeated only when it certainly was not
+    /// stored. With one it is also resent after an unknown outcome (a lost connection, a timeout): a resend of a write
+    /// that did land fails harmlessly with "wrong last sequence", and the key is then read from the leader — if it holds
+    /// exactly this write at a later revision, that revision is the answer.
+    /// </summary>
+    private async ValueTask<ulong> WriteAsync(string key, ReadOnlySequence<byte> value, NatsHeaders? headers, CancellationToken cancellationToken, ulong? expectedRevision = null, KvOperation operation = KvOperation.Put)
     {
         KvNames.ValidateKey(key);
         CheckSize(headers, value.Length);
-        var retry = new WriteRetry(_js.Options.WriteRetryBudget, Repeatable: false, Idempotent: false, ReportUnknown: false);
-        var ack = await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false);
-        return ack.Seq;
+        if (expectedRevision is not { } expected)
+        {
+            var plain = new WriteRetry(_js.Options.WriteRetryBudget, Repeatable: false, Idempotent: false, ReportUnknown: false);
+            return (await _js.PublishAsync(_writePrefix + key, value, headers, plain, TimeProvider, cancellationToken).ConfigureAwait(false)).Seq;
+        }
+
+        // Resends must outlast a reconnect or a leader election (≈ 4–5 s on a loaded 3-node cluster): two request timeouts.
+        var budget = _js.Options.WriteRetryBudget > 2 * _js.RequestTimeout ? _js.Options.WriteRetryBudget : 2 * _js.RequestTimeout;
+        var retry = new WriteRetry(budget, Repeatable: true, Idempotent: false, ReportUnknown: true);
+        try
+        {
+            return (await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false)).Seq;
+        }
+        catch (KvWriteOutcomeUnknownException unknown) when (unknown.InnerException is NatsJSApiException api && api.IsWrongLastSequence())
+        {
+            if (await FindOwnWriteAsync(key, value, expected, operation, cancellationToken).ConfigureAwait(false) is { } revision)
+            {
+                return revision;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The revision of a compare-and-set write whose first attempt landed although its acknowledgement was lost: the key's
+    /// last revision, if it is newer than <paramref name="expected"/> and holds the same operation and value. Another
+    /// writer storing identical bytes in between reads as ours, which leaves the key as the caller wanted it.
+    /// </summary>
+    private async ValueTask<ulong?> FindOwnWriteAsync(string key, ReadOnlySequence<byte> value, ulong expected, KvOperation operation, CancellationToken cancellationToken)
+    {
+        var last = await GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+        if (last is null || last.Revision <= expected || last.Operation != operation || last.MarkerReason != KvMarkerReason.None)
+        {
+            return null;
+        }
+
+        if (operation == KvOperation.Put && (last.Value.Length != value.Length || !SequenceEquals(value, last.Value.Span)))
+        {
+            return null;
+        }
+
+        return last.Revision;
+    }
+
+    private static bool SequenceEquals(in ReadOnlySequence<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.IsSingleSegment)
+        {
+            return a.FirstSpan.SequenceEqual(b);
+        }
+
+        foreach (var segment in a)
+        {
+            if (!segment.Span.SequenceEqual(b[..segment.Length]))
+            {
+                return false;
+            }
+
+            b = b[segment.Length..];
+        }
+
+        return true;
     }
 
     private void CheckSize(NatsHeaders? headers, long valueLength)

@@ -27,6 +27,13 @@ public sealed record KvBucketConfig
     /// <summary>Maximum age of any value; zero = none. Also expires values whose own TTL is longer.</summary>
     public TimeSpan MaxAge { get; init; }
 
+    /// <summary>
+    /// How long the server remembers a write's <see cref="KvPutOptions.MsgId"/> to drop a repeat of it; null = 2 minutes
+    /// (or <see cref="MaxAge"/> when shorter). Each remembered id costs the server memory (≈ 70–100 B measured), so a bucket
+    /// with many id-carrying writes per second wants a window just longer than its writers' retry budgets.
+    /// </summary>
+    public TimeSpan? DuplicateWindow { get; init; }
+
     /// <summary>Maximum bucket size in bytes; -1 unlimited.</summary>
     public long MaxBytes { get; init; } = -1;
 

@@ -207,6 +207,11 @@ public sealed class KvContext
             throw new ArgumentOutOfRangeException(nameof(config), config.MaxAge, "MaxAge must not be negative");
         }
 
+        if (config.DuplicateWindow is { } window && (window <= TimeSpan.Zero || (config.MaxAge > TimeSpan.Zero && window > config.MaxAge)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), window, "DuplicateWindow must be positive and not longer than MaxAge");
+        }
+
         if (config.Replicas is < 1 or > 5)
         {
             throw new ArgumentOutOfRangeException(nameof(config), config.Replicas, "Replicas must be between 1 and 5");
@@ -270,7 +275,7 @@ public sealed class KvContext
             AllowRollupHdrs = true,
             DenyDelete = true,
             AllowDirect = true,
-            DuplicateWindow = config.MaxAge > TimeSpan.Zero && config.MaxAge < TimeSpan.FromMinutes(2) ? config.MaxAge : TimeSpan.FromMinutes(2),
+            DuplicateWindow = config.DuplicateWindow ?? (config.MaxAge > TimeSpan.Zero && config.MaxAge < TimeSpan.FromMinutes(2) ? config.MaxAge : TimeSpan.FromMinutes(2)),
             AllowMsgTTL = wantsTtl,
             AllowAtomicPublish = config.AllowAtomicPublish,
             SubjectDeleteMarkerTTL = config.LimitMarkerTtl,

@@ -93,6 +93,48 @@ public sealed class KvWriteOutcomeUnknownException : NatsException
     public int Attempts { get; }
 }
 
+/// <summary>
+/// The connection to the server was lost while a request waited for its reply. The request may or may not have been
+/// processed; reads retry it, writes report <see cref="KvWriteOutcomeUnknownException"/> unless they can be resent
+/// safely (a message id or an expected revision). Raised at once when NATS.Net reports the disconnect, not after the
+/// request timeout.
+/// </summary>
+public sealed class KvConnectionLostException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvConnectionLostException(string? server)
+        : base($"The connection to the NATS server{(string.IsNullOrEmpty(server) ? string.Empty : " " + Redact(server))} was lost while the request waited for its reply")
+    {
+    }
+
+    // NATS.Net names the server by its URL, which may carry user info.
+    private static string Redact(string url)
+    {
+        var at = url.IndexOf('@', StringComparison.Ordinal);
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        return at > 0 && scheme >= 0 && at > scheme ? url[..(scheme + 3)] + url[(at + 1)..] : url;
+    }
+}
+
+/// <summary>
+/// The stream's leader changed (a replicated bucket elected a new one, e.g. after its node died) while a request waited
+/// for its reply. The request may or may not have been processed: reads retry it, writes report
+/// <see cref="KvWriteOutcomeUnknownException"/> unless they can be resent safely. Raised when the server announces the
+/// election, not after the request timeout.
+/// </summary>
+public sealed class KvLeaderChangedException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvLeaderChangedException(string stream)
+        : base($"Stream '{stream}' elected a new leader while the request waited for its reply")
+    {
+        Stream = stream;
+    }
+
+    /// <summary>The stream whose leader changed.</summary>
+    public string Stream { get; }
+}
+
 /// <summary>A request to the server got no reply in time.</summary>
 public sealed class KvTimeoutException : NatsException
 {
@@ -103,6 +145,20 @@ public sealed class KvTimeoutException : NatsException
         Subject = subject;
         Timeout = timeout;
     }
+
+    /// <summary>Creates the exception; <paramref name="notConnected"/>: the request was never sent, the connection stayed down.</summary>
+    public KvTimeoutException(string subject, TimeSpan timeout, bool notConnected)
+        : base(notConnected
+            ? $"Not connected to NATS: a request on \"{subject}\" waited {timeout.TotalMilliseconds:0} ms for the connection to come back (it may still be sent once it does)"
+            : $"No reply to a request on \"{subject}\" within {timeout.TotalMilliseconds:0} ms")
+    {
+        Subject = subject;
+        Timeout = timeout;
+        NotConnected = notConnected;
+    }
+
+    /// <summary>The connection was down for the whole timeout: the request waited for the reconnect and was not sent.</summary>
+    public bool NotConnected { get; }
 
     /// <summary>The request subject.</summary>
     public string Subject { get; }

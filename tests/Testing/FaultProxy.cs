@@ -103,7 +103,15 @@ public sealed class FaultProxy : LoopbackTcpServer
 
         public async ValueTask WriteToClientAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
-            await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the connection ended while an injection was on its way to it
+            }
+
             try
             {
                 await client.GetStream().WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
@@ -114,7 +122,14 @@ public sealed class FaultProxy : LoopbackTcpServer
             }
             finally
             {
-                _lock.Release();
+                try
+                {
+                    _lock.Release();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed by the connection's end while this write ran.
+                }
             }
         }
 

@@ -20,11 +20,14 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _dir;
     private Process? _process;
 
-    private RedisServer(int port, string dir, ITestOutputHelper? output)
+    private readonly bool _durable;
+
+    private RedisServer(int port, string dir, ITestOutputHelper? output, bool durable = false)
     {
         Port = port;
         _dir = dir;
         _output = output;
+        _durable = durable;
     }
 
     /// <summary>The port.</summary>
@@ -40,12 +43,32 @@ public sealed class RedisServer : IAsyncDisposable
     public static string ServerPath => Path.Value;
 
     /// <summary>Starts a server and waits until it answers PING.</summary>
-    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output = null)
+    public static Task<RedisServer> StartAsync(ITestOutputHelper? output = null) => StartAsync(output, durable: false);
+
+    /// <summary>
+    /// Starts a server and waits until it answers PING. <paramref name="durable"/>: append-only file with an fsync per
+    /// write (<c>appendfsync always</c>), so an acknowledged write survives <see cref="KillAsync"/>, as it does on a
+    /// nats-server file store.
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output, bool durable)
     {
-        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output);
+        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output, durable);
         await server.StartProcessAsync().ConfigureAwait(false);
         return server;
     }
+
+    /// <summary>SIGKILL and wait for exit: no chance to flush or say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            await p.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts the process again on the same port and directory; returns once it answers PING.</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -85,7 +108,8 @@ public sealed class RedisServer : IAsyncDisposable
         var psi = new ProcessStartInfo(ServerPath,
         [
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no",
-            "--save", "", "--appendonly", "no", "--dir", _dir, "--daemonize", "no", "--loglevel", "warning",
+            "--save", "", "--appendonly", _durable ? "yes" : "no", "--appendfsync", _durable ? "always" : "everysec",
+            "--dir", _dir, "--daemonize", "no", "--loglevel", "warning",
         ])
         {
             RedirectStandardOutput = true,
@@ -98,6 +122,7 @@ public sealed class RedisServer : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        _process?.Dispose();
         _process = process;
         ProcessTracker.Add(process);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

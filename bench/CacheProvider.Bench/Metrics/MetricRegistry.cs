@@ -47,6 +47,9 @@ internal static class MetricRegistry
         () => new HybridMetric("miss", invalidation: true),
         () => new HybridMetric("stale"),
         () => new SessionMetric(),
+        () => new DedupeCostMetric(),
+        () => new RecoveryMetric(),
+        () => new RecoveryMetric(idempotent: false),
     ];
 
     /// <summary>Metrics whose name, or one of whose output names, contains <paramref name="filter"/> (all when null).</summary>

@@ -24,7 +24,7 @@ internal static class JetStreamRetry
 
     /// <summary>The request may or may not have been processed: no reply arrived, or a message id is still in process.</summary>
     public static bool IsNoReply(Exception ex) =>
-        ex is KvTimeoutException or NatsJSApiNoResponseException or NatsNoReplyException or NatsTimeoutException ||
+        ex is KvTimeoutException or KvConnectionLostException or KvLeaderChangedException or NatsJSApiNoResponseException or NatsNoReplyException or NatsTimeoutException ||
         ex is NatsJSApiException { Error.ErrCode: JetStreamErrorCodes.DuplicateMsgIdInProcess };
 
     /// <summary>

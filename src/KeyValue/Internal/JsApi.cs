@@ -111,6 +111,13 @@ internal sealed class JsApi
                 ExceptionDispatchInfo.Throw(failure);
             }
 
+            if (failure is KvConnectionLostException or KvLeaderChangedException)
+            {
+                // Lost with the connection (the next attempt waits for the reconnect inside NATS.Net and goes out the
+                // moment it is back) or with a leader that was just replaced: waiting here would only add to the outage.
+                continue;
+            }
+
             await Task.Delay(backoff < remaining ? backoff : remaining, time, cancellationToken).ConfigureAwait(false);
             backoff = JetStreamRetry.Next(backoff);
         }

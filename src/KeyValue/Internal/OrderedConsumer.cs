@@ -59,6 +59,10 @@ internal sealed class OrderedConsumer : IAsyncDisposable
     private ulong _skipThroughSeq;
     private volatile bool _resetRequested;
     private CancellationTokenSource? _waitCts;
+    private LeaderAdvisories? _advisories;
+
+    // Completed by every reconnect: a recreation waiting out its backoff tries again at once when the server is back.
+    private TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private OrderedConsumer(JsApi js, string stream, OrderedConsumerOptions options)
     {
@@ -88,6 +92,8 @@ internal sealed class OrderedConsumer : IAsyncDisposable
         js.Connection.ConnectionOpened += consumer.OnConnectionOpened;
         try
         {
+            consumer._advisories = (await RequestMux.GetAsync(js.Connection, cancellationToken).ConfigureAwait(false)).Advisories;
+            consumer._advisories.LeaderElected += consumer.OnLeaderElected;
             consumer.InitialPending = await consumer.CreateServerConsumerAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -198,14 +204,35 @@ internal sealed class OrderedConsumer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _js.Connection.ConnectionOpened -= OnConnectionOpened;
+        if (_advisories is not null)
+        {
+            _advisories.LeaderElected -= OnLeaderElected;
+        }
+
         await DropServerConsumerAsync().ConfigureAwait(false);
+    }
+
+    private void OnLeaderElected(string stream)
+    {
+        // Our consumer lived on the stream's old leader (a replicated stream places it there): it is gone with it.
+        if (string.Equals(stream, _stream, StringComparison.Ordinal))
+        {
+            RequestReset();
+        }
     }
 
     private ValueTask OnConnectionOpened(object? sender, NatsEventArgs e)
     {
         // The server may have lost the consumer (restart): recreate now rather than after three missed heartbeats,
         // so a reader waiting for messages is woken up.
+        RequestReset();
+        return default;
+    }
+
+    private void RequestReset()
+    {
         _resetRequested = true;
+        Interlocked.Exchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         try
         {
             Volatile.Read(ref _waitCts)?.Cancel();
@@ -214,8 +241,6 @@ internal sealed class OrderedConsumer : IAsyncDisposable
         {
             // The reader finished that wait meanwhile; it sees the flag on its next turn.
         }
-
-        return default;
     }
 
     private async Task HandleControlAsync(RawMsg msg, CancellationToken cancellationToken)
@@ -249,6 +274,7 @@ internal sealed class OrderedConsumer : IAsyncDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var reconnected = Volatile.Read(ref _reconnected).Task;
             try
             {
                 await DropServerConsumerAsync().ConfigureAwait(false);
@@ -262,8 +288,9 @@ internal sealed class OrderedConsumer : IAsyncDisposable
             }
             catch (NatsException) when (!cancellationToken.IsCancellationRequested)
             {
-                // Server away (restarting, leader election): try again until it answers.
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                // Server away (restarting, leader election): try again until it answers — at once after a reconnect,
+                // so a watch resumes as soon as the server is back, not up to a backoff later.
+                await Task.WhenAny(Task.Delay(delay, cancellationToken), reconnected).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }

@@ -16,6 +16,12 @@ internal abstract class PendingRequest
 
     public TimeSpan Timeout { get; protected set; }
 
+    /// <summary>NATS.Net took the request for its socket: a reply can come only on the connection it went out on.</summary>
+    public volatile bool Sent;
+
+    /// <summary>Counts the uses of this pooled instance, so a late publish completion cannot mark a later request sent.</summary>
+    public int Generation { get; protected set; }
+
     /// <summary>Completes with the reply (on the read loop, while the buffers are valid).</summary>
     public abstract void OnReply(in ReadOnlySequence<byte>? headers, in ReadOnlySequence<byte> payload);
 
@@ -61,6 +67,8 @@ internal sealed class PendingRequest<T, TParser> : PendingRequest, IValueTaskSou
         _parser = parser;
         Timeout = timeout;
         Deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        Sent = false;
+        Generation++;
         _cancellationToken = cancellationToken;
     }
 
@@ -140,6 +148,7 @@ internal sealed class PendingRequest<T, TParser> : PendingRequest, IValueTaskSou
         _registration = default;
         _cancellationToken = default;
         Subject = string.Empty;
+        Sent = false;
         if (Interlocked.Increment(ref _pooled) <= 1024)
         {
             Pool.Enqueue(this);

@@ -25,7 +25,9 @@ internal interface IReplyParser<out T>
 /// <remarks>
 /// A reply subject is reused only after its request got its reply. A request that timed out or was cancelled retires
 /// its subject for good (a late reply to it finds no one), so a reply can never be taken for another request's.
-/// Timeouts are swept by one timer for all requests.
+/// Timeouts are swept by one timer for all requests. When the connection drops, every request already sent fails at
+/// once with <see cref="KvConnectionLostException"/> (its reply can no longer arrive on this connection) instead of
+/// waiting out its timeout; requests not sent yet wait for the reconnect inside NATS.Net, on their own clock.
 /// </remarks>
 internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
 {
@@ -49,8 +51,12 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
     {
         _prefix = prefix;
+        Advisories = new LeaderAdvisories(connection);
         _sweeper = new Timer(static s => ((RequestMux)s!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
     }
+
+    /// <summary>Stream leader elections heard on this connection (also used by watches to move to the new leader).</summary>
+    public LeaderAdvisories Advisories { get; }
 
     /// <summary>The connection's mux, subscribed on first use (which connects the connection).</summary>
     public static ValueTask<RequestMux> GetAsync(INatsConnection connection, CancellationToken cancellationToken)
@@ -96,6 +102,17 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         // own inbox, which routes replies by exact subject.
         var mux = new RequestMux(connection, $"{connection.Opts.InboxPrefix}.{NewToken()}.");
         await connection.AddSubAsync(mux).ConfigureAwait(false);
+        connection.ConnectionDisconnected += mux.OnDisconnected;
+        mux.Advisories.LeaderElected += mux.OnLeaderElected;
+        try
+        {
+            await connection.AddSubAsync(mux.Advisories).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // Only the early end of requests to a dead leader is lost: they then wait for their timeout, as before.
+        }
+
         mux._sweeper.Change(SweepInterval, SweepInterval);
         return mux;
     }
@@ -125,10 +142,11 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
             if (publish.IsCompleted)
             {
                 publish.GetAwaiter().GetResult();
+                pending.Sent = true;
             }
             else
             {
-                _ = ObservePublishAsync(publish, slot, pending);
+                _ = ObservePublishAsync(publish, slot, pending, pending.Generation);
             }
         }
         catch (Exception ex)
@@ -139,16 +157,48 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
         return await new ValueTask<T>(pending, version).ConfigureAwait(false);
     }
 
-    private async Task ObservePublishAsync(ValueTask publish, int slot, PendingRequest pending)
+    private async Task ObservePublishAsync(ValueTask publish, int slot, PendingRequest pending, int generation)
     {
         try
         {
             await publish.ConfigureAwait(false);
+            if (pending.Generation == generation)
+            {
+                pending.Sent = true;
+            }
         }
         catch (Exception ex)
         {
             FailUnsent(slot, pending, ex);
         }
+    }
+
+    private void OnLeaderElected(string stream)
+    {
+        // Requests sent to the old leader will never be answered. Those sent to the new one since its election are
+        // failed too (it cannot be told which node took a request): as "unknown", which a resend resolves.
+        var bucketPrefix = stream.StartsWith("KV_", StringComparison.Ordinal) ? "$KV." + stream[3..] + "." : null;
+        var directSuffix = ".DIRECT.GET." + stream;
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { Sent: true } pending &&
+                ((bucketPrefix is not null && pending.Subject.StartsWith(bucketPrefix, StringComparison.Ordinal)) || pending.Subject.EndsWith(directSuffix, StringComparison.Ordinal)) &&
+                TryTake(i, pending))
+            {
+                Retire(i);
+                pending.Fail(new KvLeaderChangedException(stream));
+            }
+        }
+    }
+
+    private ValueTask OnDisconnected(object? sender, NatsEventArgs e)
+    {
+        // The event arrives through NATS.Net's event loop, normally well under a millisecond after the socket closed.
+        // A reconnect that is faster still may have sent a few requests on the new socket by now: they fail too, as
+        // "unknown", which is what a caller of a request in flight across a reconnect must expect anyway.
+        FailSent(new KvConnectionLostException(e.Message));
+        return default;
     }
 
     private void FailUnsent(int slot, PendingRequest pending, Exception ex)
@@ -200,6 +250,7 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     /// <inheritdoc />
     public override ValueTask DisposeAsync()
     {
+        Connection.ConnectionDisconnected -= OnDisconnected;
         _sweeper.Dispose();
         return base.DisposeAsync();
     }
@@ -208,6 +259,8 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
     {
         // Unsubscribed (the connection is being disposed): nothing will answer what is waiting.
         _closed = true;
+        Connection.ConnectionDisconnected -= OnDisconnected;
+        Advisories.LeaderElected -= OnLeaderElected;
         _sweeper.Dispose();
         FailAll(new ObjectDisposedException(nameof(INatsConnection), "The NATS connection was disposed while a request was waiting for its reply"));
     }
@@ -260,7 +313,23 @@ internal sealed class RequestMux : NatsSubBase, IAsyncDisposable
             {
                 // Retired, not released: the reply may still arrive and must not meet a newer request.
                 Retire(i);
-                pending.Fail(new KvTimeoutException(pending.Subject, pending.Timeout));
+                pending.Fail(pending.Sent || Connection.ConnectionState == NatsConnectionState.Open
+                    ? new KvTimeoutException(pending.Subject, pending.Timeout)
+                    : new KvTimeoutException(pending.Subject, pending.Timeout, notConnected: true));
+            }
+        }
+    }
+
+    private void FailSent(Exception error)
+    {
+        var count = Volatile.Read(ref _nextSlot);
+        for (var i = 0; i < count; i++)
+        {
+            if (Volatile.Read(ref Cell(i)) is { Sent: true } pending && TryTake(i, pending))
+            {
+                // The reply may still come on a later connection (a publish NATS.Net had buffered): never to a newer request.
+                Retire(i);
+                pending.Fail(error);
             }
         }
     }

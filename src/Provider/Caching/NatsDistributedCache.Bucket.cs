@@ -143,6 +143,10 @@ public sealed partial class NatsDistributedCache
                     LimitMarkerTtl = _options.LimitMarkerTtl,
                     Storage = _options.Storage,
                     Replicas = _options.Replicas,
+
+                    // A Set's message id only has to outlive its own resends (KvPutOptions.RetryBudget, 10 s): a shorter
+                    // window than the 2 min default keeps a quarter of the server's de-duplication memory.
+                    DuplicateWindow = TimeSpan.FromSeconds(30),
                     Description = "IDistributedCache entries (CacheProvider)",
                 }, cancellationToken).ConfigureAwait(false);
                 _logger.LogInformation("Created cache bucket {Bucket}", _options.Bucket);

@@ -49,13 +49,14 @@ public sealed class NatsDistributedCacheOptions
     public bool ReadFromLeader { get; set; }
 
     /// <summary>
-    /// Give every <c>Set</c> a unique <c>Nats-Msg-Id</c>, so a Set whose acknowledgement was lost (a leader change, a
-    /// frozen or restarting server) is sent again and stored once, instead of failing with
-    /// <see cref="CacheProvider.KeyValue.KvWriteOutcomeUnknownException"/>. Off by default: the server keeps
-    /// one de-duplication entry per Set for the bucket's duplicate window (2 minutes unless the bucket sets one), which
-    /// costs memory at high write rates.
+    /// Give every <c>Set</c> a unique <c>Nats-Msg-Id</c>, so a Set whose acknowledgement was lost (a dropped connection,
+    /// a restarting server, a leader change) is sent again once the server answers and stored once, instead of failing
+    /// with <see cref="CacheProvider.KeyValue.KvWriteOutcomeUnknownException"/>. On by default: measured (bench
+    /// <c>dedupe</c>) its Set throughput is within noise of off (0.96–1.06×) and it costs ≈ 70–100 B of server memory
+    /// per Set for the bucket's duplicate window (30 s for buckets this cache creates, 2 min otherwise) — ≈ 20–30 MB at a
+    /// sustained 10,000 Sets/s. Turn it off for very high write rates where a failed Set may simply be retried by the caller.
     /// </summary>
-    public bool IdempotentWrites { get; set; }
+    public bool IdempotentWrites { get; set; } = true;
 
     /// <summary>In-process near cache invalidated by a bucket watch. Off by default.</summary>
     public bool NearCacheEnabled { get; set; }

@@ -41,7 +41,7 @@ public sealed class CacheIdempotentWriteTests(ITestOutputHelper output)
     public async Task Set_without_idempotent_writes_reports_an_unknown_outcome_when_no_acknowledgement_comes()
     {
         await using var h = await CacheHarness.StartAsync(output);
-        var cache = h.Cache(connection: ImpatientConnection(h));
+        var cache = h.Cache(o => o.IdempotentWrites = false, ImpatientConnection(h));
         await cache.SetAsync("warm", Encoding.UTF8.GetBytes("w"), FiveMinutes);
 
         h.Server.Pause();
