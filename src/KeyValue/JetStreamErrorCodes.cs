@@ -46,4 +46,19 @@ public static class JetStreamErrorCodes
 
     /// <summary>JetStream not enabled for the account.</summary>
     public const int NotEnabled = 10076;
+
+    /// <summary>"Expected last sequence per subject temporarily unavailable" (after a leader change): nothing stored, retry.</summary>
+    public const int WrongLastSequenceUnavailable = 10163;
+
+    /// <summary>Atomic publish is disabled on the stream (<c>allow_atomic</c> off).</summary>
+    public const int AtomicPublishDisabled = 10174;
+
+    /// <summary>Atomic batch incomplete (a message is missing, or the batch was abandoned): nothing stored.</summary>
+    public const int BatchIncomplete = 10176;
+
+    /// <summary>Atomic batch larger than the server's <c>max_batch_size</c>.</summary>
+    public const int BatchTooLarge = 10199;
+
+    /// <summary>Too many atomic batches in flight on the stream or server: nothing stored, retry.</summary>
+    public const int TooManyInflightBatches = 10210;
 }

@@ -57,6 +57,12 @@ public sealed record KvBucketConfig
     /// </summary>
     public bool? AllowMsgTtl { get; init; }
 
+    /// <summary>
+    /// Allow atomic multi-key batches (<c>allow_atomic</c>, nats-server 2.12+), which <see cref="KvBucket.CommitAsync"/>
+    /// needs. Can be switched on for an existing bucket with <see cref="KvContext.UpdateBucketAsync"/>. Not on mirrors.
+    /// </summary>
+    public bool AllowAtomicPublish { get; init; }
+
     /// <summary>Make this bucket a read-only mirror of another bucket.</summary>
     public KvMirror? Mirror { get; init; }
 
@@ -120,6 +126,9 @@ public sealed record KvBucketStatus
 
     /// <summary>Interior deletes the server tracks (the delete map).</summary>
     public long NumDeleted { get; init; }
+
+    /// <summary>Whether atomic multi-key batches are allowed (<c>allow_atomic</c>).</summary>
+    public bool AllowAtomicPublish { get; init; }
 
     /// <summary>Whether the bucket is a mirror.</summary>
     public bool IsMirror { get; init; }

@@ -178,6 +178,7 @@ public sealed class KvContext
             MaxAge = c.MaxAge,
             LimitMarkerTtl = c.SubjectDeleteMarkerTTL,
             AllowMsgTtl = c.AllowMsgTTL,
+            AllowAtomicPublish = c.AllowAtomicPublish,
             NumDeleted = info.State.NumDeleted,
             IsMirror = c.Mirror is not null,
             MirrorOrigin = origin is not null && origin.StartsWith("KV_", StringComparison.Ordinal) ? origin[3..] : origin,
@@ -221,6 +222,11 @@ public sealed class KvContext
         }
 
         var isMirror = config.Mirror is not null;
+        if (isMirror && config.AllowAtomicPublish)
+        {
+            throw new ArgumentException("Atomic publish cannot be enabled on a mirror (the server forbids it)", nameof(config));
+        }
+
         if (isMirror && config.LimitMarkerTtl > TimeSpan.Zero)
         {
             throw new ArgumentException("Limit markers cannot be enabled on a mirror (the server forbids it); the origin's markers are mirrored", nameof(config));
@@ -266,6 +272,7 @@ public sealed class KvContext
             AllowDirect = true,
             DuplicateWindow = config.MaxAge > TimeSpan.Zero && config.MaxAge < TimeSpan.FromMinutes(2) ? config.MaxAge : TimeSpan.FromMinutes(2),
             AllowMsgTTL = wantsTtl,
+            AllowAtomicPublish = config.AllowAtomicPublish,
             SubjectDeleteMarkerTTL = config.LimitMarkerTtl,
             MirrorDirect = isMirror,
             Mirror = config.Mirror is { } m ? ToSource(m, into: null) : null,

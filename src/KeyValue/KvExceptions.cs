@@ -132,3 +132,50 @@ public sealed class KvAuthenticationException : NatsException
     /// <summary>What was refused, as the server or the TLS layer said it.</summary>
     public string Reason { get; }
 }
+
+/// <summary>
+/// An atomic batch could not be committed within the write retry budget because the server kept answering "try again"
+/// (<see cref="JetStreamErrorCodes.WrongLastSequenceUnavailable"/> after a leader change,
+/// <see cref="JetStreamErrorCodes.TooManyInflightBatches"/>, or no stream leader): nothing was stored.
+/// </summary>
+public sealed class KvAtomicBatchUnavailableException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvAtomicBatchUnavailableException(string bucket, int attempts, Exception inner)
+        : base($"Atomic batch on bucket '{bucket}' was not accepted after {attempts} attempt(s) (the server asked to retry; nothing was stored): {inner.Message}", inner)
+    {
+        Bucket = bucket;
+        Attempts = attempts;
+    }
+
+    /// <summary>The bucket.</summary>
+    public string Bucket { get; }
+
+    /// <summary>Attempts made.</summary>
+    public int Attempts { get; }
+}
+
+/// <summary>
+/// A batch read (<c>multi_last</c> direct get) matched more keys than the server returns in one reply (1024, tombstones
+/// and markers included): the server answered <c>413 Too Many Results</c>. Narrow the filter or remove keys.
+/// </summary>
+public sealed class KvTooManyResultsException : NatsException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvTooManyResultsException(string bucket, string filter, int limit)
+        : base($"More than {limit} keys of bucket '{bucket}' match '{filter}' (tombstones and expiry markers count): the server refuses to return them in one consistent read (413 Too Many Results)")
+    {
+        Bucket = bucket;
+        Filter = filter;
+        Limit = limit;
+    }
+
+    /// <summary>The bucket.</summary>
+    public string Bucket { get; }
+
+    /// <summary>The key filter(s) read.</summary>
+    public string Filter { get; }
+
+    /// <summary>Most keys one read may return.</summary>
+    public int Limit { get; }
+}

@@ -29,7 +29,10 @@ internal static class NatsProviderConfiguration
 {
     public const string ServiceKey = "ServiceKey";
 
-    public static void AddConnection(ISiloBuilder builder, IConfigurationSection section)
+    public static void AddConnection(ISiloBuilder builder, IConfigurationSection section) =>
+        AddConnection(builder.Services, builder.Configuration, section);
+
+    public static void AddConnection(IServiceCollection services, IConfiguration configuration, IConfigurationSection section)
     {
         if (!string.IsNullOrEmpty(section[ServiceKey]))
         {
@@ -39,12 +42,12 @@ internal static class NatsProviderConfiguration
         var url = section["ConnectionString"];
         if (string.IsNullOrEmpty(url) && section["ConnectionName"] is { Length: > 0 } connectionName)
         {
-            url = builder.Configuration.GetConnectionString(connectionName);
+            url = configuration.GetConnectionString(connectionName);
         }
 
         if (!string.IsNullOrEmpty(url))
         {
-            builder.Services.AddNatsConnection(o => o.Url = url);
+            services.AddNatsConnection(o => o.Url = url);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -10,6 +11,12 @@ namespace CacheProvider.KeyValue.Internal;
 
 /// <summary>A stored message read from the stream leader or a batch: header block as bytes.</summary>
 internal sealed record StoredEntry(string Subject, string Stream, ulong Sequence, long CreatedTicks, byte[]? Headers, ReadOnlyMemory<byte> Data);
+
+/// <summary>What the end of a batch get reported: the stream sequence the answering replica had applied (0 when not said).</summary>
+internal sealed class BatchEnd
+{
+    public ulong UpToSequence { get; set; }
+}
 
 /// <summary>
 /// The JetStream calls the KV layer makes. Stream and consumer management go through NATS.Net's
@@ -139,7 +146,7 @@ internal sealed class JsApi
     /// Direct batch get: the last message of every subject matching <paramref name="subjects"/> (<c>multi_last</c>),
     /// streamed until the server's end-of-batch.
     /// </summary>
-    public async IAsyncEnumerable<StoredEntry> DirectGetLastBatchAsync(string stream, IReadOnlyList<string> subjects, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StoredEntry> DirectGetLastBatchAsync(string stream, IReadOnlyList<string> subjects, [EnumeratorCancellation] CancellationToken cancellationToken, BatchEnd? end = null)
     {
         var body = new StringBuilder("{\"multi_last\":[");
         for (var i = 0; i < subjects.Count; i++)
@@ -168,6 +175,11 @@ internal sealed class JsApi
 
             if (msg.Status is 204 or 404)
             {
+                if (end is not null && ulong.TryParse(msg.Header("Nats-UpTo-Sequence"u8), NumberStyles.None, CultureInfo.InvariantCulture, out var upTo))
+                {
+                    end.UpToSequence = upTo;
+                }
+
                 yield break; // 204 EOB ends the batch; 404: nothing matched.
             }
 
