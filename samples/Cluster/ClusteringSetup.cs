@@ -15,13 +15,9 @@ internal static class ClusteringSetup
         switch (provider)
         {
             case ClusteringProvider.Nats:
-#if NATS_CLUSTERING
                 silo.UseNatsClustering();
                 silo.UseNatsGrainDirectoryAsDefault();
                 break;
-#else
-                throw new NotSupportedException("this build has no NATS clustering yet (feat-cluster not merged): run with --clustering redis");
-#endif
             default:
                 var configuration = redis ?? throw new ArgumentException("Redis clustering needs a Redis endpoint", nameof(redis));
                 silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(configuration));
@@ -35,12 +31,8 @@ internal static class ClusteringSetup
         switch (provider)
         {
             case ClusteringProvider.Nats:
-#if NATS_CLUSTERING
                 client.UseNatsClustering();
                 break;
-#else
-                throw new NotSupportedException("this build has no NATS clustering yet (feat-cluster not merged): run with --clustering redis");
-#endif
             default:
                 var configuration = redis ?? throw new ArgumentException("Redis clustering needs a Redis endpoint", nameof(redis));
                 client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(configuration));
