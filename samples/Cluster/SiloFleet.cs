@@ -22,6 +22,18 @@ internal sealed class SiloFleet : IAsyncDisposable
         }
     }
 
+    /// <summary>Every silo started, killed and stopped ones included.</summary>
+    public IReadOnlyList<SiloProcess> All
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _all];
+            }
+        }
+    }
+
     public SiloProcess Start(SiloSettings settings)
     {
         var silo = SiloProcess.Start(settings);

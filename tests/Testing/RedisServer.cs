@@ -47,6 +47,24 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Kills the server (an outage); <see cref="StartAgainAsync"/> brings it back on the same port.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            await p.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts the process again on the same port and directory after <see cref="StopAsync"/>.</summary>
+    public Task StartAgainAsync()
+    {
+        _process?.Dispose();
+        _process = null;
+        return StartProcessAsync();
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
