@@ -54,6 +54,7 @@ case "$cmd" in
     setup
     case "${1:-web}" in
       silo) shift; dotnet run --project samples/Silo -c Release -- "$@" ;;
+      cluster) shift; dotnet run --project samples/Cluster -c Release -- "$@" ;;
       patterns) shift; dotnet run --project samples/Patterns -c Release -- "$@" ;;
       expiry) shift; dotnet run --project samples/Expiry -c Release -- "$@" ;;
       web) shift; dotnet run --project samples/Web -c Release -- "$@" ;;
@@ -68,7 +69,8 @@ case "$cmd" in
     case "${1:-}" in
       grains) shift; dotnet run --project bench/Grains.Measure -c Release -- "$@" ;;
       graincache) shift; dotnet run --project bench/GrainCache.Measure -c Release -- "$@" ;;
+      clustering) shift; dotnet run --project bench/Clustering.Measure -c Release -- "$@" ;;
       *) dotnet run --project bench/CacheProvider.Bench -c Release -- "$@" ;;
     esac ;;
-  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X|grains [--seconds N]|graincache [--seconds N] [--reps R] [--count N]]|setup]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [test|demo [web [--smoke]|expiry|patterns|silo [--smoke]|cluster [--smoke]]|bench [--filter X|grains [--seconds N]|graincache [--seconds N] [--reps R] [--count N]|clustering [--reps R]]|setup]" >&2; exit 2 ;;
 esac
