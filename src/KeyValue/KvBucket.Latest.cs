@@ -6,11 +6,17 @@ namespace CacheProvider.KeyValue;
 /// <summary>The latest revisions of several keys as one consistent read.</summary>
 /// <param name="Entries">The entries, in ascending revision order.</param>
 /// <param name="UpToSequence">The last stream sequence the answering server had applied when it read (0 when it did not say).</param>
-public sealed record KvLatestEntries(IReadOnlyList<KvEntry> Entries, ulong UpToSequence);
+public sealed record KvLatestEntries(IReadOnlyList<KvEntry> Entries, ulong UpToSequence)
+{
+    internal bool NotFound { get; init; }
+}
 
 /// <summary>Consistent multi-key reads (ADR-31 <c>multi_last</c> direct get).</summary>
 public sealed partial class KvBucket
 {
+    // With the backoff doubling from 50 ms, five re-reads span about a second: far more than a replica lags.
+    private const int NotFoundRereads = 5;
+
     /// <summary>
     /// The latest revision of every key matching any of <paramref name="keysOrFilters"/> (literal keys, or filters with
     /// <c>*</c>/<c>&gt;</c>), read with one direct batch get that the server answers under one lock: no write — an
@@ -19,7 +25,9 @@ public sealed partial class KvBucket
     /// <param name="keysOrFilters">Keys or key filters (at most 1024 results in all).</param>
     /// <param name="minSequence">
     /// Read-your-writes on replicated buckets, where any replica may answer: a reply from a replica that had not yet
-    /// applied this stream sequence is read again (within the read retry budget). 0 = any replica.
+    /// applied this stream sequence is read again (within the read retry budget). 0 = any replica. A reply that nothing
+    /// matched does not say how far its replica had applied: it is read again a few times (about a second in all), then
+    /// believed. Include a key known to exist to avoid that.
     /// </param>
     /// <param name="includeRemoved">Also return tombstones, expiry markers and values past their TTL deadline.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -48,13 +56,14 @@ public sealed partial class KvBucket
         var budget = _js.Options.ReadRetryBudget;
         var start = TimeProvider.System.GetTimestamp();
         var backoff = JetStreamRetry.FirstBackoff;
+        var notFound = 0;
         while (true)
         {
             Exception? failure = null;
             try
             {
                 var result = await ReadLatestOnceAsync(subjects, includeRemoved, cancellationToken).ConfigureAwait(false);
-                if (minSequence == 0 || result.UpToSequence >= minSequence)
+                if (minSequence == 0 || result.UpToSequence >= minSequence || (result.NotFound && ++notFound > NotFoundRereads))
                 {
                     return result;
                 }
@@ -101,6 +110,6 @@ public sealed partial class KvBucket
             }
         }
 
-        return new KvLatestEntries(entries, end.UpToSequence);
+        return new KvLatestEntries(entries, end.UpToSequence) { NotFound = end.NotFound };
     }
 }

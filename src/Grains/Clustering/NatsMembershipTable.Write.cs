@@ -34,11 +34,17 @@ public sealed partial class NatsMembershipTable
             var bucket = await _bucket.GetAsync(cancellationToken).ConfigureAwait(false);
             var rowKey = _keys.Row(entry.SiloAddress);
 
-            // "Must not exist" is "its last message is no value": a cleaned-up row's tombstone may still be there.
-            var current = await bucket.GetLatestAsync([rowKey], LastAcked, includeRemoved: true, cancellationToken).ConfigureAwait(false);
+            // "Must not exist" is "its last message is no value": a cleaned-up row's tombstone may still be there. The
+            // version key rides along so the read never comes back empty (an empty answer does not say how fresh it is).
+            var current = await bucket.GetLatestAsync([_keys.Version, rowKey], LastAcked, includeRemoved: true, cancellationToken).ConfigureAwait(false);
             ulong rowRevision = 0;
             foreach (var e in current.Entries)
             {
+                if (!string.Equals(e.Key, rowKey, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 if (e.IsValue)
                 {
                     return false;

@@ -16,6 +16,9 @@ internal sealed record StoredEntry(string Subject, string Stream, ulong Sequence
 internal sealed class BatchEnd
 {
     public ulong UpToSequence { get; set; }
+
+    /// <summary>Nothing matched (404): the server then does not say how far it had applied.</summary>
+    public bool NotFound { get; set; }
 }
 
 /// <summary>
@@ -175,6 +178,11 @@ internal sealed class JsApi
 
             if (msg.Status is 204 or 404)
             {
+                if (end is not null)
+                {
+                    end.NotFound = msg.Status == 404;
+                }
+
                 if (end is not null && ulong.TryParse(msg.Header("Nats-UpTo-Sequence"u8), NumberStyles.None, CultureInfo.InvariantCulture, out var upTo))
                 {
                     end.UpToSequence = upTo;
