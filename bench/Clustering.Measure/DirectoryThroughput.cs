@@ -48,6 +48,24 @@ internal static class DirectoryThroughput
     {
         var results = new[] { (Register: new Samples(), Lookup: new Samples()), (Register: new Samples(), Lookup: new Samples()) };
         var names = new[] { Ours, Peer };
+
+        // Warm-up (JIT, connection pools, the first writes to a new bucket or key space), not counted.
+        foreach (var name in names)
+        {
+            try
+            {
+                if (host?.Services.GetKeyedService<IGrainDirectory>(name) is { } warm)
+                {
+                    var (ids, _) = await RegisterAsync(warm, host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress, name + "-warmup", TimeSpan.FromSeconds(1));
+                    await LookupAsync(warm, ids, TimeSpan.FromSeconds(1));
+                }
+            }
+            catch (Exception ex)
+            {
+                Console.Error.WriteLine($"# {name} directory warm-up: {Report.Describe(ex)}");
+            }
+        }
+
         for (var round = 0; round < reps; round++)
         {
             for (var j = 0; j < names.Length; j++)

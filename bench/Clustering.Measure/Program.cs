@@ -35,7 +35,7 @@ try
     nats = await NatsServer.StartAsync();
     try
     {
-        redis = await RedisServer.StartAsync();
+        redis = await RedisServer.StartAsync(persistent: true); // a restart keeps the membership table, as NATS keeps its store
     }
     catch (Exception ex)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using CacheProvider.Connection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ internal static class ClientHost
             o.Url = natsUrl;
             o.Name = "cluster-client";
         });
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>

@@ -34,6 +34,7 @@ internal static class SiloHost
             o.Url = settings.NatsUrl;
             o.Name = "silo-" + settings.Name;
         });
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.Services.AddSingleton<SiloConsole>();
         builder.UseOrleans(silo =>
         {

@@ -24,6 +24,10 @@ internal static class SiloMode
         }
 
         using var stop = new CancellationTokenSource();
+
+        // However the stop was asked for, the process ends: a silo whose stop hangs (its servers gone, say) must not
+        // outlive the front end or test that started it.
+        stop.Token.Register(static () => _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(static _ => Environment.Exit(3), TaskScheduler.Default));
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;

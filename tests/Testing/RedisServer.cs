@@ -12,7 +12,7 @@ namespace CacheProvider.Testing;
 /// benchmark: free port, no persistence, its own working directory. Stopped by PID on dispose; its log goes to the
 /// test output so a failing test shows what the server saw.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed partial class RedisServer : IAsyncDisposable
 {
     private static readonly Lazy<string> Path = new(() => ToolLocator.Locate("REDIS_SERVER", "get-redis-server.sh", "redis-server"));
     private readonly StringBuilder _log = new();
@@ -20,11 +20,14 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _dir;
     private Process? _process;
 
-    private RedisServer(int port, string dir, ITestOutputHelper? output)
+    private readonly bool _persistent;
+
+    private RedisServer(int port, string dir, ITestOutputHelper? output, bool persistent)
     {
         Port = port;
         _dir = dir;
         _output = output;
+        _persistent = persistent;
     }
 
     /// <summary>The port.</summary>
@@ -40,20 +43,37 @@ public sealed class RedisServer : IAsyncDisposable
     public static string ServerPath => Path.Value;
 
     /// <summary>Starts a server and waits until it answers PING.</summary>
-    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output = null)
+    /// <param name="output">Test output that receives the server log on dispose.</param>
+    /// <param name="persistent">
+    /// Keep the data across <see cref="StopAsync"/> / <see cref="StartAgainAsync"/> (append-only file, fsync once a
+    /// second, Redis' default), as a Redis holding cluster membership would be run; default: in memory only.
+    /// </param>
+    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output = null, bool persistent = false)
     {
-        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output);
+        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output, persistent);
         await server.StartProcessAsync().ConfigureAwait(false);
         return server;
     }
 
-    /// <summary>Kills the server (an outage); <see cref="StartAgainAsync"/> brings it back on the same port.</summary>
+    /// <summary>
+    /// Stops the server (an outage) with SIGTERM, so a persistent one flushes its file, SIGKILL after 10 s;
+    /// <see cref="StartAgainAsync"/> brings it back on the same port and directory.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is { HasExited: false } p)
         {
-            p.Kill();
-            await p.WaitForExitAsync().ConfigureAwait(false);
+            _ = Kill(p.Id, SigTerm);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await p.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill();
+                await p.WaitForExitAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -103,7 +123,7 @@ public sealed class RedisServer : IAsyncDisposable
         var psi = new ProcessStartInfo(ServerPath,
         [
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no",
-            "--save", "", "--appendonly", "no", "--dir", _dir, "--daemonize", "no", "--loglevel", "warning",
+            "--save", "", "--appendonly", _persistent ? "yes" : "no", "--appendfsync", "everysec", "--dir", _dir, "--daemonize", "no", "--loglevel", "warning",
         ])
         {
             RedirectStandardOutput = true,
@@ -169,4 +189,9 @@ public sealed class RedisServer : IAsyncDisposable
             return false;
         }
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }
