@@ -26,7 +26,7 @@ internal sealed class ClusterFigures
 /// of new grains, grain calls after a 3 s outage of the clustering server, and kill -9 of one silo to Dead in every
 /// other view. A step that fails is recorded as failed; the run goes on where it can.
 /// </summary>
-internal sealed class ClusterRun(string natsUrl, ClusteringProvider clustering, string? redis, string clusterId, Func<Task> stopServer, Func<Task> startServer)
+internal sealed class ClusterRun(string natsUrl, ClusteringProvider clustering, string? redis, string clusterId, Func<Task> stopServer, Func<Task> startServer, TimeSpan? natsReconnectWait)
 {
     public const int FirstCalls = 200;
     public static readonly TimeSpan Outage = TimeSpan.FromSeconds(3);
@@ -40,7 +40,10 @@ internal sealed class ClusterRun(string natsUrl, ClusteringProvider clustering, 
         {
             for (var i = 1; i <= 3; i++)
             {
-                fleet.Start(new SiloSettings(natsUrl, NatsServer.FreePort(), NatsServer.FreePort(), $"s{i}", clustering, redis, MembershipProfile.Default, clusterId, ExitWithStdin: true));
+                fleet.Start(new SiloSettings(natsUrl, NatsServer.FreePort(), NatsServer.FreePort(), $"s{i}", clustering, redis, MembershipProfile.Default, clusterId, ExitWithStdin: true)
+                {
+                    ReconnectWait = natsReconnectWait,
+                });
             }
 
             foreach (var silo in fleet.Running)

@@ -6,19 +6,25 @@ using Microsoft.Extensions.Hosting;
 
 // Issue #26 "Measure": NATS clustering + grain directory (ours) vs Orleans' Redis clustering + Redis grain directory
 // 10.4.2 on a local Redis 8 (peer), one run:
-//   ./build.sh bench clustering [--reps R] [--seconds S]   (R cluster repetitions per side, default 3; S seconds per
-//   directory throughput figure per repetition, default 2; about 5 minutes at the defaults)
+//   ./build.sh bench clustering [--reps R] [--seconds S] [--nats-reconnect-ms N]   (R cluster repetitions per side,
+//   default 3; S seconds per directory throughput figure per repetition, default 2; N: the silos' NATS.Net reconnect
+//   wait, default NATS.Net's own; about 8 minutes at the defaults)
 // Cluster figures come from 3 silo processes of samples/Cluster (silo mode) per repetition and side, with Orleans'
 // default ClusterMembershipOptions on both; their grain storage and reminders are on NATS either way, so only
 // membership and the grain directory differ. Every line is `name: ours=… peer=… ratio=…` (ratio = ours/peer; for
 // times below 1 ours is faster, for ops/s above 1) with the spread over repetitions. Failures print `error=…`.
 var reps = 3;
 var seconds = 2.0;
+TimeSpan? natsReconnect = null; // --nats-reconnect-ms N: every silo's NATS.Net reconnect wait (default: NATS.Net's 2 s doubling to 5 s)
 for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--reps" && int.TryParse(args[i + 1], out var r) && r > 0)
     {
         reps = r;
+    }
+    else if (args[i] == "--nats-reconnect-ms" && int.TryParse(args[i + 1], out var ms) && ms > 0)
+    {
+        natsReconnect = TimeSpan.FromMilliseconds(ms);
     }
     else if (args[i] == "--seconds" && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0)
     {
@@ -26,7 +32,7 @@ for (var i = 0; i < args.Length - 1; i++)
     }
 }
 
-Console.WriteLine($"# Clustering.Measure: 3 silo processes per repetition and side, {reps} repetitions (alternating which side goes first), default ClusterMembershipOptions; directory: {DirectoryThroughput.InFlight} in flight, {seconds:0.#} s per figure per repetition; ratio = ours/peer");
+Console.WriteLine($"# Clustering.Measure: 3 silo processes per repetition and side, {reps} repetitions (alternating which side goes first), default ClusterMembershipOptions, silos' NATS reconnect wait {(natsReconnect is { } w ? w.TotalMilliseconds + " ms" : "NATS.Net's default (2 s doubling to 5 s)")}; directory: {DirectoryThroughput.InFlight} in flight, {seconds:0.#} s per figure per repetition; ratio = ours/peer");
 NatsServer? nats = null;
 RedisServer? redis = null;
 IHost? directorySilo = null;
@@ -65,12 +71,12 @@ try
     {
         var sides = new List<Func<Task>>
         {
-            () => new ClusterRun(nats.Url, ClusteringProvider.Nats, null, $"measure-nats-{rep}", nats.StopAsync, nats.StartAgainAsync).MeasureAsync(ours),
+            () => new ClusterRun(nats.Url, ClusteringProvider.Nats, null, $"measure-nats-{rep}", nats.StopAsync, nats.StartAgainAsync, natsReconnect).MeasureAsync(ours),
         };
         if (redis is not null)
         {
             var server = redis;
-            sides.Add(() => new ClusterRun(nats.Url, ClusteringProvider.Redis, server.Configuration, $"measure-redis-{rep}", server.StopAsync, server.StartAgainAsync).MeasureAsync(peer));
+            sides.Add(() => new ClusterRun(nats.Url, ClusteringProvider.Redis, server.Configuration, $"measure-redis-{rep}", server.StopAsync, server.StartAgainAsync, natsReconnect).MeasureAsync(peer));
         }
 
         if (rep % 2 == 1)

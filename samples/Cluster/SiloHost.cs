@@ -3,6 +3,7 @@ using CacheProvider.Connection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -29,6 +30,19 @@ internal static class SiloHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // Membership decisions (suspicions, deaths, joins) are the point of this sample: keep them in the log.
         builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Information);
+        if (settings.ReconnectWait is { } wait)
+        {
+            // The app's own connection (AddNatsConnection then leaves it alone): every provider uses this one.
+            builder.Services.AddSingleton<INatsConnection>(services => new NatsConnection(NatsOpts.Default with
+            {
+                Url = settings.NatsUrl,
+                Name = "silo-" + settings.Name,
+                ReconnectWaitMin = wait,
+                ReconnectWaitMax = wait,
+                LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
+            }));
+        }
+
         builder.Services.AddNatsConnection(o =>
         {
             o.Url = settings.NatsUrl;

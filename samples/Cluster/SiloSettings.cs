@@ -20,7 +20,14 @@ internal sealed record SiloSettings(
     bool ExitWithStdin)
 {
     public const string Usage =
-        "usage: CacheProvider.Samples.Cluster silo --nats URL --silo-port N --gateway-port N --name NAME [--clustering nats|redis] [--redis HOST:PORT] [--probe default|fast] [--cluster-id ID] [--exit-with-stdin]";
+        "usage: CacheProvider.Samples.Cluster silo --nats URL --silo-port N --gateway-port N --name NAME [--clustering nats|redis] [--redis HOST:PORT] [--probe default|fast] [--cluster-id ID] [--reconnect-wait-ms N] [--exit-with-stdin]";
+
+    /// <summary>
+    /// The NATS.Net reconnect wait (<c>--reconnect-wait-ms</c>, <c>RECONNECT_WAIT_MS</c>): when set, the silo registers
+    /// its own connection with this constant wait between reconnect attempts instead of NATS.Net's default (2 s,
+    /// doubling to 5 s), which decides how soon a silo is back after a nats-server restart.
+    /// </summary>
+    public TimeSpan? ReconnectWait { get; init; }
 
     /// <summary>The command-line arguments of a silo with these settings (what the front end passes to a child).</summary>
     public IReadOnlyList<string> ToArguments()
@@ -38,6 +45,11 @@ internal sealed record SiloSettings(
         if (Redis is not null)
         {
             args.AddRange(["--redis", Redis]);
+        }
+
+        if (ReconnectWait is { } wait)
+        {
+            args.AddRange(["--reconnect-wait-ms", ((int)wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)]);
         }
 
         if (ExitWithStdin)
@@ -60,6 +72,7 @@ internal sealed record SiloSettings(
         var redis = Env("REDIS");
         var probe = Env("PROBE") ?? MembershipProfile.Default;
         var clusterId = Env("CLUSTER_ID") ?? SampleNames.DefaultClusterId;
+        var reconnect = Env("RECONNECT_WAIT_MS");
         var exitWithStdin = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -74,6 +87,7 @@ internal sealed record SiloSettings(
                 case "--redis": redis = Next(); break;
                 case "--probe": probe = Next(); break;
                 case "--cluster-id": clusterId = Next(); break;
+                case "--reconnect-wait-ms": reconnect = Next(); break;
                 case "--exit-with-stdin": exitWithStdin = true; break;
                 default:
                     error = $"unknown argument '{args[i]}'";
@@ -90,6 +104,7 @@ internal sealed record SiloSettings(
             _ when !TryPort(gatewayPort, out _) => $"--gateway-port must be a port number, not '{gatewayPort}'",
             _ when clustering is not ("nats" or "redis") => $"--clustering must be nats or redis, not '{clustering}'",
             _ when clustering == "redis" && string.IsNullOrEmpty(redis) => "--clustering redis needs --redis HOST:PORT",
+            _ when reconnect is not null && !(int.TryParse(reconnect, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms is > 0 and <= 60_000) => $"--reconnect-wait-ms must be 1..60000, not '{reconnect}'",
             _ when !MembershipProfile.IsKnown(probe) => $"--probe must be {MembershipProfile.Default} or {MembershipProfile.Fast}, not '{probe}'",
             _ => null,
         };
@@ -100,7 +115,10 @@ internal sealed record SiloSettings(
 
         TryPort(siloPort, out var silo);
         TryPort(gatewayPort, out var gateway);
-        return new SiloSettings(nats!, silo, gateway, name!, clustering == "redis" ? ClusteringProvider.Redis : ClusteringProvider.Nats, redis, probe, clusterId, exitWithStdin);
+        return new SiloSettings(nats!, silo, gateway, name!, clustering == "redis" ? ClusteringProvider.Redis : ClusteringProvider.Nats, redis, probe, clusterId, exitWithStdin)
+        {
+            ReconnectWait = reconnect is null ? null : TimeSpan.FromMilliseconds(int.Parse(reconnect, CultureInfo.InvariantCulture)),
+        };
     }
 
     private static bool TryPort(string? text, out int port) =>
