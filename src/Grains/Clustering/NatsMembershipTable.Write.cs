@@ -1,3 +1,4 @@
+using System.Buffers;
 using CacheProvider.Grains.Clustering.Internal;
 using CacheProvider.KeyValue;
 using NATS.Client.Core;
@@ -100,20 +101,7 @@ public sealed partial class NatsMembershipTable
         }
         catch (KvWriteOutcomeUnknownException)
         {
-            // The version key carries the id of the write that set it: if it is ours, the batch is stored.
-            var read = await bucket.GetLatestAsync([_keys.Version], LastAcked, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var e in read.Entries)
-            {
-                if (MembershipRecords.ParseVersion(e.Value).WriteId == writeId)
-                {
-                    Acked(e.Revision + 1);
-                    return true;
-                }
-            }
-
-            LogUnknownOutcome(_logger, operation, ServiceId, ClusterId);
-            throw new NatsClusteringException(
-                $"Membership table {operation}: the commit got no reply and the table version does not show it, so it may still be applied; the outcome is unknown (ServiceId={ServiceId} ClusterId={ClusterId} Bucket={Bucket})");
+            return await ResolveUnknownAsync(bucket, operation, writeId, versionRevision, cancellationToken).ConfigureAwait(false);
         }
 
         if (!result.Committed)
@@ -126,8 +114,59 @@ public sealed partial class NatsMembershipTable
     }
 
     /// <summary>
+    /// A commit got no reply. The version key carries the id of the write that set it: if it is ours, the batch is
+    /// stored. If the version is still where the batch expected it, the batch may still be on its way (the server
+    /// queues publishes apart from reads), so a fence — the same version rewritten with a compare-and-set on that
+    /// revision — settles it: once the fence is stored the batch's own compare-and-set can never succeed, so "false" is
+    /// then the truth. Anything else is unknown and throws.
+    /// </summary>
+    private async Task<bool> ResolveUnknownAsync(KvBucket bucket, string operation, string writeId, ulong versionRevision, CancellationToken cancellationToken)
+    {
+        var current = await ReadVersionAsync(bucket, cancellationToken).ConfigureAwait(false);
+        if (current?.Record.WriteId == writeId)
+        {
+            Acked(current.Value.Revision + 1);
+            return true;
+        }
+
+        if (current is { } stored && stored.Revision == versionRevision)
+        {
+            try
+            {
+                var fence = await bucket.UpdateAsync(_keys.Version, MembershipRecords.Serialize(stored.Record with { WriteId = NewWriteId() }), versionRevision, cancellationToken: cancellationToken).ConfigureAwait(false);
+                Acked(fence);
+                return false;
+            }
+            catch (KvWrongRevisionException)
+            {
+                current = await ReadVersionAsync(bucket, cancellationToken).ConfigureAwait(false);
+                if (current?.Record.WriteId == writeId)
+                {
+                    Acked(current.Value.Revision + 1);
+                    return true;
+                }
+            }
+        }
+
+        LogUnknownOutcome(_logger, operation, ServiceId, ClusterId);
+        throw new NatsClusteringException(
+            $"Membership table {operation}: the commit got no reply and the table version has since been changed by another write, so whether it was stored is unknown (ServiceId={ServiceId} ClusterId={ClusterId} Bucket={Bucket})");
+    }
+
+    private async Task<(VersionRecord Record, ulong Revision)?> ReadVersionAsync(KvBucket bucket, CancellationToken cancellationToken)
+    {
+        var read = await bucket.GetLatestAsync([_keys.Version], LastAcked, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var e in read.Entries)
+        {
+            return (MembershipRecords.ParseVersion(e.Value), e.Revision);
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Writes the silo's heartbeat time (<c>entry.IAmAliveTime</c>) to its own key with one blind write: no read, no
-    /// compare-and-set, and neither the table version nor the row's etag changes.
+    /// compare-and-set, and neither the table version nor the row's etag changes. Repeated (stored once) when a reply is lost.
     /// </summary>
     public async Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken = default)
     {
@@ -135,7 +174,12 @@ public sealed partial class NatsMembershipTable
         try
         {
             var bucket = await _bucket.GetAsync(cancellationToken).ConfigureAwait(false);
-            var seq = await bucket.PutAsync(_keys.Alive(entry.SiloAddress), MembershipRecords.SerializeAlive(entry.IAmAliveTime), cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A message id makes a repeat after a lost reply (e.g. during a leader election) store the heartbeat once.
+            var seq = await bucket.PutAsync(
+                _keys.Alive(entry.SiloAddress),
+                new ReadOnlySequence<byte>(MembershipRecords.SerializeAlive(entry.IAmAliveTime)),
+                new KvPutOptions { MsgId = NewWriteId() },
+                cancellationToken).ConfigureAwait(false);
             Acked(seq);
         }
         catch (NatsException ex)

@@ -220,7 +220,7 @@ public sealed partial class NatsMembershipTable : IMembershipTable
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Membership table of service {ServiceId}, cluster {ClusterId} initialized in bucket {Bucket}")]
     private static partial void LogInitialized(ILogger logger, string serviceId, string clusterId, string bucket);
 
-    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Membership table {Operation}: the commit got no reply and the version shows another write; outcome unknown (service {ServiceId}, cluster {ClusterId})")]
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Membership table {Operation}: the commit got no reply and the version was changed by another write; outcome unknown (service {ServiceId}, cluster {ClusterId})")]
     private static partial void LogUnknownOutcome(ILogger logger, string operation, string serviceId, string clusterId);
 
     [LoggerMessage(EventId = 43, Level = LogLevel.Information, Message = "Membership table cleanup removed {Count} defunct silo rows (service {ServiceId}, cluster {ClusterId})")]
