@@ -21,6 +21,7 @@ namespace CacheProvider.Grains;
 /// </summary>
 public sealed partial class NatsGrainDirectory : IGrainDirectory, ILifecycleParticipant<ISiloLifecycle>
 {
+    private const int MaxRegisterAttempts = 64;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
     private readonly NatsGrainDirectoryOptions _options;
     private readonly ClusterBucket _bucket;
@@ -109,16 +110,23 @@ public sealed partial class NatsGrainDirectory : IGrainDirectory, ILifecyclePart
             var bucket = await _bucket.GetAsync(cancellationToken).ConfigureAwait(false);
 
             // A replica's answer may be stale: a compare-and-set on what it showed then fails and the loop reads again.
-            // After a write with no reply, the next read shows whether it was ours.
-            while (true)
+            // An entry that would be returned without a write is confirmed by the leader on replicated buckets (a
+            // lagging replica could show one already replaced). After a write with no reply, the next read shows
+            // whether it was ours.
+            var replicated = bucket.Info.Config.NumReplicas > 1;
+            for (var attempt = 0; attempt < MaxRegisterAttempts; attempt++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 var last = await bucket.GetLastAsync(key, KvReadMode.Direct, cancellationToken).ConfigureAwait(false);
+                if (last is { IsValue: true } && replicated && !Replaceable(Parse(last), previousAddress))
+                {
+                    last = await bucket.GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+                }
+
                 ulong expected = last?.Revision ?? 0;
                 if (last is { IsValue: true })
                 {
                     var current = Parse(last);
-                    if (previousAddress is null || current.ActivationId != previousAddress.ActivationId)
+                    if (!Replaceable(current, previousAddress))
                     {
                         return current;
                     }
@@ -136,12 +144,17 @@ public sealed partial class NatsGrainDirectory : IGrainDirectory, ILifecyclePart
                 {
                 }
             }
+
+            throw new NatsClusteringException($"Grain directory '{Name}' Register gave up after {MaxRegisterAttempts} attempts: the entry kept changing under it (Bucket={Bucket})");
         }
         catch (NatsException ex)
         {
             throw Failure("Register", ex);
         }
     }
+
+    private static bool Replaceable(GrainAddress current, GrainAddress? previousAddress) =>
+        previousAddress is not null && current.ActivationId == previousAddress.ActivationId;
 
     /// <inheritdoc />
     public Task Unregister(GrainAddress address) => Unregister(address, CancellationToken.None);

@@ -10,6 +10,7 @@ namespace CacheProvider.Clustering.Tests.Clustering;
 /// Writes whose replies are lost to a stalled server: true only when stored, false only when nothing is stored (the
 /// table fences the version first), an exception when unknown.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class MembershipTableOutageTests(ITestOutputHelper output)
 {
     [Fact]

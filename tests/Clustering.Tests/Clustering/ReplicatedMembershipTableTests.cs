@@ -9,8 +9,10 @@ namespace CacheProvider.Clustering.Tests.Clustering;
 
 /// <summary>
 /// The membership table on an R3 bucket of a 3-node NATS cluster, each table on a connection to a different node (so
-/// direct reads are answered by different replicas), under churn and stream leader stepdowns.
+/// direct reads are answered by different replicas), under churn and stream leader stepdowns; and the grain directory
+/// on the same kind of bucket.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class ReplicatedMembershipTableTests(ITestOutputHelper output)
 {
     private const string Bucket = "orleans-r3";
@@ -107,6 +109,73 @@ public sealed class ReplicatedMembershipTableTests(ITestOutputHelper output)
             foreach (var table in tables)
             {
                 Assert.Equal(final.Version, (await table.ReadAllAsync()).Version);
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Directory_registrations_through_three_replicas_across_a_stepdown_agree_on_one_activation_per_grain()
+    {
+        await using var cluster = await NatsCluster.StartAsync(output);
+        await cluster.WaitForMetaLeaderAsync(TimeSpan.FromSeconds(30));
+        var connections = new List<NatsConnection>();
+        foreach (var node in cluster.Nodes)
+        {
+            connections.Add(await TestNats.ConnectAsync(node.Url));
+        }
+
+        try
+        {
+            var clusterOptions = new Orleans.Configuration.ClusterOptions { ServiceId = "svc", ClusterId = "dir-r3" };
+            var directories = connections.Select(c => new NatsGrainDirectory("default", new NatsGrainDirectoryOptions { Bucket = Bucket, Replicas = 3 }, clusterOptions, c)).ToList();
+            await directories[0].StartAsync(CancellationToken.None);
+
+            var grains = Enumerable.Range(0, 40).Select(i => GrainId.Create("r3", "g" + i)).ToList();
+            var silo = SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 1);
+            var stepdown = Task.Run(async () =>
+            {
+                await Task.Delay(300);
+                await connections[0].RequestAsync<byte[], byte[]>($"$JS.API.STREAM.LEADER.STEPDOWN.KV_{Bucket}", []);
+            });
+            var results = await Task.WhenAll(grains.SelectMany(g => directories.Select(d => Task.Run(async () =>
+            {
+                var candidate = new GrainAddress { GrainId = g, ActivationId = ActivationId.NewId(), SiloAddress = silo };
+                while (true)
+                {
+                    try
+                    {
+                        return await d.Register(candidate, null);
+                    }
+                    catch (NatsClusteringException ex)
+                    {
+                        output.WriteLine(ex.Message); // the election: try again, as the runtime would
+                    }
+                }
+            }))));
+            await stepdown;
+
+            foreach (var group in results.GroupBy(r => r!.GrainId))
+            {
+                var winner = Assert.Single(group.Distinct());
+                foreach (var directory in directories)
+                {
+                    // A lookup is one direct get from any replica: one that has not applied the last write yet catches up.
+                    var deadline = DateTime.UtcNow.AddSeconds(10);
+                    GrainAddress? seen;
+                    while (!Equals(seen = await directory.Lookup(group.Key), winner) && DateTime.UtcNow < deadline)
+                    {
+                        await Task.Delay(50);
+                    }
+
+                    Assert.Equal(winner, seen);
+                }
             }
         }
         finally
