@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The single entry point: ./build.sh test | setup | demo [web|expiry|patterns|silo] [args] | bench [grains|graincache] [args]
+# The single entry point: ./build.sh test | setup | demo [web|expiry|patterns|silo|cluster] [args] | bench [grains|graincache|ycsb|clustering] [args]
 # Everything a fresh Debian 12 machine with the .NET SDK needs is installed from here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,7 +52,7 @@ run_tests() {
 
 usage() {
   [ -z "${1:-}" ] || echo "build.sh: $1" >&2
-  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]|bench ycsb [--seconds N] [--reps R] [--records N] [--workload a|b|ab]]" >&2
+  echo "usage: ./build.sh [test [dotnet test args]|setup|demo [web [--smoke]|expiry|patterns|silo [--smoke]|cluster [--smoke]]|bench [--filter X] [--reps N] [--list] [--bdn]|bench grains [--seconds N]|bench graincache [--seconds N] [--reps R] [--count N]|bench ycsb [--seconds N] [--reps R] [--records N] [--workload a|b|ab]|bench clustering [--reps R] [--seconds S]]" >&2
   exit 2
 }
 
@@ -63,9 +63,11 @@ demo -|samples/Web
 demo expiry|samples/Expiry
 demo patterns|samples/Patterns
 demo silo|samples/Silo
+demo cluster|samples/Cluster
 bench grains|bench/Grains.Measure
 bench graincache|bench/GrainCache.Measure
 bench ycsb|bench/Ycsb
+bench clustering|bench/Clustering.Measure
 bench -|bench/CacheProvider.Bench'
 
 # Prints the project of "<command> <name>" (or of the command's default), or nothing.
@@ -76,9 +78,11 @@ case "$cmd" in
   setup) [ $# -eq 0 ] || usage "setup takes no arguments"; setup ;;
   test) run_tests "$@" ;;
   demo|bench)
-    # demo [web|expiry|patterns|silo] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises it once
-    # and exits 0/1), the per-message-TTL console walkthrough, the lease/presence/token sample, or the Orleans silo
-    # (NATS grain storage with per-state TTL, NATS reminders, deactivation on expiry; --smoke runs its story once, 0/1).
+    # demo [web|expiry|patterns|silo|cluster] [args]: the ASP.NET Core sample (default; prints its URL, --smoke exercises
+    # it once and exits 0/1), the per-message-TTL console walkthrough, the lease/presence/token sample, the Orleans silo
+    # (NATS grain storage with per-state TTL, NATS reminders, deactivation on expiry; --smoke runs its story once, 0/1),
+    # or a 3-silo Orleans cluster on NATS alone (kills a silo and shows its grains move; --smoke once, 0/1).
+    # bench clustering: NATS vs Orleans' Redis clustering + grain directory, 3 silo processes.
     # bench [--filter X]: the cache benchmarks; bench grains [--seconds N]: the grain providers vs Orleans' Redis and
     # memory providers in one silo (issue #13, about a minute at the default 5 s); bench graincache [--seconds N]
     # [--reps R] [--count N]: the Orleans distributed cache vs the direct NATS cache and ModCaches-style grains on Redis

@@ -12,7 +12,7 @@ namespace CacheProvider.Testing;
 /// benchmark: free port, no persistence, its own working directory. Stopped by PID on dispose; its log goes to the
 /// test output so a failing test shows what the server saw.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed partial class RedisServer : IAsyncDisposable
 {
     private static readonly Lazy<string> Path = new(() => ToolLocator.Locate("REDIS_SERVER", "get-redis-server.sh", "redis-server"));
     private readonly StringBuilder _log = new();
@@ -20,14 +20,15 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _dir;
     private Process? _process;
 
-    private readonly bool _durable;
+    // The append-only file's fsync policy: null = no file (in memory only), "everysec" or "always".
+    private readonly string? _appendFsync;
 
-    private RedisServer(int port, string dir, ITestOutputHelper? output, bool durable = false)
+    private RedisServer(int port, string dir, ITestOutputHelper? output, string? appendFsync)
     {
         Port = port;
         _dir = dir;
         _output = output;
-        _durable = durable;
+        _appendFsync = appendFsync;
     }
 
     /// <summary>The port.</summary>
@@ -43,16 +44,19 @@ public sealed class RedisServer : IAsyncDisposable
     public static string ServerPath => Path.Value;
 
     /// <summary>Starts a server and waits until it answers PING.</summary>
-    public static Task<RedisServer> StartAsync(ITestOutputHelper? output = null) => StartAsync(output, durable: false);
-
-    /// <summary>
-    /// Starts a server and waits until it answers PING. <paramref name="durable"/>: append-only file with an fsync per
-    /// write (<c>appendfsync always</c>), so an acknowledged write survives <see cref="KillAsync"/>, as it does on a
-    /// nats-server file store.
-    /// </summary>
-    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output, bool durable)
+    /// <param name="output">Test output that receives the server log on dispose.</param>
+    /// <param name="persistent">
+    /// Keep the data across <see cref="StopAsync"/> / <see cref="StartAgainAsync"/> (append-only file, fsync once a
+    /// second, Redis' default), as a Redis holding cluster membership would be run; default: in memory only.
+    /// </param>
+    /// <param name="durable">
+    /// Append-only file with an fsync per write (<c>appendfsync always</c>), so an acknowledged write survives
+    /// <see cref="KillAsync"/>, as it does on a nats-server file store. Implies <paramref name="persistent"/>.
+    /// </param>
+    public static async Task<RedisServer> StartAsync(ITestOutputHelper? output = null, bool persistent = false, bool durable = false)
     {
-        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output, durable);
+        var appendFsync = durable ? "always" : persistent ? "everysec" : null;
+        var server = new RedisServer(NatsServer.FreePort(), Directory.CreateTempSubdirectory("redis-test-").FullName, output, appendFsync);
         await server.StartProcessAsync().ConfigureAwait(false);
         return server;
     }
@@ -67,8 +71,35 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the process again on the same port and directory; returns once it answers PING.</summary>
-    public Task StartAgainAsync() => StartProcessAsync();
+    /// <summary>
+    /// Stops the server (an outage) with SIGTERM, so a persistent one flushes its file, SIGKILL after 10 s;
+    /// <see cref="StartAgainAsync"/> brings it back on the same port and directory.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            _ = Kill(p.Id, SigTerm);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await p.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill();
+                await p.WaitForExitAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Starts the process again on the same port and directory after <see cref="StopAsync"/> or <see cref="KillAsync"/>; returns once it answers PING.</summary>
+    public Task StartAgainAsync()
+    {
+        _process?.Dispose();
+        _process = null;
+        return StartProcessAsync();
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -108,7 +139,7 @@ public sealed class RedisServer : IAsyncDisposable
         var psi = new ProcessStartInfo(ServerPath,
         [
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no",
-            "--save", "", "--appendonly", _durable ? "yes" : "no", "--appendfsync", _durable ? "always" : "everysec",
+            "--save", "", "--appendonly", _appendFsync is null ? "no" : "yes", "--appendfsync", _appendFsync ?? "everysec",
             "--dir", _dir, "--daemonize", "no", "--loglevel", "warning",
         ])
         {
@@ -176,4 +207,9 @@ public sealed class RedisServer : IAsyncDisposable
             return false;
         }
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

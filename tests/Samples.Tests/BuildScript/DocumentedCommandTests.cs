@@ -26,6 +26,8 @@ public sealed class DocumentedCommandTests(ITestOutputHelper output)
         demo patterns         | interrupt | Leased lock:
         demo silo             | interrupt | silo up (
         demo silo --smoke     | exit 0    | smoke: the whole story behaved
+        demo cluster          | interrupt | started silo
+        demo cluster --smoke  | exit 0    | smoke: the whole story behaved
         bench --list          | exit 0    | bdn_alloc:
         setup                 | exit 0    | nats-server:
         demo nonsense         | exit 2    | usage: ./build.sh
