@@ -59,18 +59,15 @@ public sealed class NatsConnectionOptions
     /// NATS.Net's own default is 2 s, which alone keeps an app down for up to 2 s after a restarted server is back;
     /// 100 ms here. The first attempt after a disconnect is made at once either way.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ReconnectWaitMin { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Longest wait between reconnect attempts (NATS.Net's default: 5 s). With 250 ms (+ jitter) a client is back at most
     /// ≈ 0.3 s after its server is; an attempt against a server that is down costs it one refused TCP connect.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ReconnectWaitMax { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Random extra wait added to each reconnect wait, so many clients do not reconnect in step.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ReconnectJitter { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Applies these settings to <paramref name="opts"/> (e.g. <see cref="NatsOpts.Default"/>).</summary>

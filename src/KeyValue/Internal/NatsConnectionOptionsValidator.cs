@@ -82,6 +82,13 @@ internal sealed class NatsConnectionOptionsValidator : IValidateOptions<NatsConn
 
         CheckTimeout("RequestTimeout", o.RequestTimeout, errors);
         CheckTimeout("ConnectTimeout", o.ConnectTimeout, errors);
+        CheckWait("ReconnectWaitMin", o.ReconnectWaitMin, TimeSpan.FromMinutes(10), errors);
+        CheckWait("ReconnectWaitMax", o.ReconnectWaitMax, TimeSpan.FromMinutes(10), errors);
+        CheckWait("ReconnectJitter", o.ReconnectJitter, TimeSpan.FromMinutes(1), errors);
+        if (o.ReconnectWaitMax < o.ReconnectWaitMin)
+        {
+            errors.Add($"Nats:ReconnectWaitMax ({o.ReconnectWaitMax:c}) must not be shorter than Nats:ReconnectWaitMin ({o.ReconnectWaitMin:c})");
+        }
         return errors;
     }
 
@@ -138,6 +145,14 @@ internal sealed class NatsConnectionOptionsValidator : IValidateOptions<NatsConn
         else if (!File.Exists(path))
         {
             errors.Add($"Nats:{setting} '{path}' does not exist");
+        }
+    }
+
+    private static void CheckWait(string setting, TimeSpan value, TimeSpan max, List<string> errors)
+    {
+        if (value < TimeSpan.Zero || value > max)
+        {
+            errors.Add($"Nats:{setting} must be between 0 and {max:c} (it is {value:c})");
         }
     }
 

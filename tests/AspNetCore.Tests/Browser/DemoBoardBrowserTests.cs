@@ -16,36 +16,8 @@ public sealed class DemoBoardBrowserTests(ITestOutputHelper output)
     private static readonly TimeSpan PresenceTtl = TimeSpan.FromSeconds(3);
 
     [Fact]
-    public async Task Board_shows_expiry_near_cache_invalidation_and_presence_live()
-    {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM") is { Length: > 0 } env ? env : HeadlessChromium.DefaultPath;
-        Assert.True(File.Exists(chromium), $"Chromium not found at {chromium}: run scripts/install-chromium.sh (./build.sh setup) or set CHROMIUM=/path/to/chromium");
-
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var ct = cts.Token;
-        await using var nats = await NatsServer.StartAsync(output);
-        var app = await WebDemo.StartAsync(new WebDemoOptions { NatsUrl = nats.Url, Port = 0, PresenceTtl = PresenceTtl }, ct);
-        try
-        {
-            var address = new Uri(app.Urls.First() + "/");
-            output.WriteLine($"app at {address}, chromium {chromium}");
-            await using var browser = await HeadlessChromium.StartAsync(chromium, address, ct);
-            try
-            {
-                await RunAsync(browser, ct);
-            }
-            catch
-            {
-                output.WriteLine("chromium log:\n" + browser.Log);
-                throw;
-            }
-        }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
-    }
+    public Task Board_shows_expiry_near_cache_invalidation_and_presence_live() =>
+        DemoInBrowser.RunAsync(output, url => new WebDemoOptions { NatsUrl = url, Port = 0, PresenceTtl = PresenceTtl }, TimeSpan.FromSeconds(120), RunAsync);
 
     private async Task RunAsync(HeadlessChromium browser, CancellationToken ct)
     {

@@ -12,39 +12,8 @@ public sealed class SessionEndedBrowserTests(ITestOutputHelper output)
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
 
     [Fact]
-    public async Task Idle_session_ends_and_the_page_shows_it()
-    {
-        // CHROMIUM overrides the path (as scripts/install-chromium.sh suggests); a missing browser fails the test on
-        // purpose: skipping would let CI go green without ever running the browser test.
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM") is { Length: > 0 } env ? env : HeadlessChromium.DefaultPath;
-        Assert.True(File.Exists(chromium), $"Chromium not found at {chromium}: run scripts/install-chromium.sh (./build.sh setup) or set CHROMIUM=/path/to/chromium");
-
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var ct = cts.Token;
-        await using var nats = await NatsServer.StartAsync(output);
-        var app = await WebDemo.StartAsync(new WebDemoOptions { NatsUrl = nats.Url, Port = 0, IdleTimeout = IdleTimeout }, ct);
-        try
-        {
-            var address = new Uri(app.Urls.First() + "/");
-            Assert.Equal("127.0.0.1", address.Host);
-            output.WriteLine($"app at {address}, chromium {chromium}");
-            await using var browser = await HeadlessChromium.StartAsync(chromium, address, ct);
-            try
-            {
-                await RunAsync(browser, ct);
-            }
-            catch
-            {
-                output.WriteLine("chromium log:\n" + browser.Log);
-                throw;
-            }
-        }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
-    }
+    public Task Idle_session_ends_and_the_page_shows_it() =>
+        DemoInBrowser.RunAsync(output, url => new WebDemoOptions { NatsUrl = url, Port = 0, IdleTimeout = IdleTimeout }, TimeSpan.FromSeconds(90), RunAsync);
 
     private async Task RunAsync(HeadlessChromium browser, CancellationToken ct)
     {

@@ -33,6 +33,8 @@ public sealed class NatsConnectionValidationTests : IDisposable
         { "TlsKeyFile={seed}", ["Nats:TlsCertFile is required when Nats:TlsKeyFile is set (mutual TLS)"] },
         { "NKeySeedFile={noseed}", ["Nats:NKeySeedFile '{noseed}' holds no valid user NKey seed"] },
         { "RequestTimeout=00:00:00", ["Nats:RequestTimeout must be between 1 ms and 1 day (it is 00:00:00)"] },
+        { "ReconnectWaitMin=00:00:02;ReconnectWaitMax=00:00:01", ["Nats:ReconnectWaitMax (00:00:01) must not be shorter than Nats:ReconnectWaitMin (00:00:02)"] },
+        { "ReconnectJitter=00:05:00", ["Nats:ReconnectJitter must be between 0 and 00:01:00 (it is 00:05:00)"] },
     };
 
     [Theory]
