@@ -213,19 +213,44 @@ public sealed partial class KvBucket
         // Resends must outlast a reconnect or a leader election (≈ 4–5 s on a loaded 3-node cluster): two request timeouts.
         var budget = _js.Options.WriteRetryBudget > 2 * _js.RequestTimeout ? _js.Options.WriteRetryBudget : 2 * _js.RequestTimeout;
         var retry = new WriteRetry(budget, Repeatable: true, Idempotent: false, ReportUnknown: true);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return (await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false)).Seq;
-        }
-        catch (KvWriteOutcomeUnknownException unknown) when (unknown.InnerException is NatsJSApiException api && api.IsWrongLastSequence())
-        {
-            if (await FindOwnWriteAsync(key, value, expected, operation, cancellationToken).ConfigureAwait(false) is { } revision)
+            try
             {
-                return revision;
+                return (await _js.PublishAsync(_writePrefix + key, value, headers, retry, TimeProvider, cancellationToken).ConfigureAwait(false)).Seq;
             }
+            catch (KvWriteOutcomeUnknownException unknown) when (unknown.InnerException is NatsJSApiException api && api.IsWrongLastSequence())
+            {
+                if (await FindOwnWriteAsync(key, value, expected, operation, cancellationToken).ConfigureAwait(false) is { } revision)
+                {
+                    return revision;
+                }
 
-            throw;
+                throw;
+            }
+            catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && attempt < SpuriousConflictAttempts)
+            {
+                // A leader just elected can refuse a compare-and-set before it has applied all it committed (seen on R3
+                // after a leader kill): when the key, read from the leader, is not past the expected revision, nobody
+                // else wrote it. Send again, a little later; the expected revision still guards the write.
+                if (await HasMovedPastAsync(key, expected, cancellationToken).ConfigureAwait(false))
+                {
+                    throw;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    // How often a compare-and-set refused by a leader that had not caught up is sent again (see WriteAsync).
+    private const int SpuriousConflictAttempts = 4;
+
+    /// <summary>Whether the leader holds <paramref name="key"/> at a revision after <paramref name="expected"/>: a real conflict.</summary>
+    private async ValueTask<bool> HasMovedPastAsync(string key, ulong expected, CancellationToken cancellationToken)
+    {
+        var last = await GetLastAsync(key, KvReadMode.Leader, cancellationToken).ConfigureAwait(false);
+        return (last?.Revision ?? 0) > expected;
     }
 
     /// <summary>
