@@ -129,6 +129,11 @@ internal static class DemoMode
 
             return 130;
         }
+        catch (Exception) when (!smoke && cts.IsCancellationRequested)
+        {
+            // Ctrl+C while a step was under way (a silo starting, the story running): a stop, not a failure.
+            return 130;
+        }
         catch (Exception ex)
         {
             Console.Error.WriteLine($"CLUSTER DEMO FAILED: {ex.GetType().Name}: {ex.Message}");

@@ -97,7 +97,13 @@ internal sealed class SiloProcess : IAsyncDisposable
     public static SiloProcess Start(SiloSettings settings)
     {
         var dll = typeof(SiloProcess).Assembly.Location;
-        var psi = new ProcessStartInfo(DotnetHost())
+
+        // In its own session (setsid execs in place, so the PID stays ours): Ctrl+C in a terminal signals the whole
+        // foreground process group, and a silo still starting up would die of it before its host handles signals. The
+        // demo stops its silos itself, by closing their stdin (and by PID if that is not enough).
+        const string SetSid = "/usr/bin/setsid";
+        var inSession = File.Exists(SetSid);
+        var psi = new ProcessStartInfo(inSession ? SetSid : DotnetHost())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -105,6 +111,11 @@ internal sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        if (inSession)
+        {
+            psi.ArgumentList.Add(DotnetHost());
+        }
+
         psi.ArgumentList.Add(dll);
         foreach (var arg in (settings with { ExitWithStdin = true }).ToArguments())
         {
