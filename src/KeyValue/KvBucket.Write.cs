@@ -228,11 +228,12 @@ public sealed partial class KvBucket
 
                 throw;
             }
-            catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && attempt < SpuriousConflictAttempts)
+            catch (NatsJSApiException ex) when (ex.IsWrongLastSequence() && attempt < SpuriousConflictAttempts && Info.Config.NumReplicas > 1)
             {
                 // A leader just elected can refuse a compare-and-set before it has applied all it committed (seen on R3
                 // after a leader kill): when the key, read from the leader, is not past the expected revision, nobody
-                // else wrote it. Send again, a little later; the expected revision still guards the write.
+                // else wrote it. Send again, a little later; the expected revision still guards the write. A single
+                // replica has no elections, so its conflicts are real and cost no extra read.
                 if (await HasMovedPastAsync(key, expected, cancellationToken).ConfigureAwait(false))
                 {
                     throw;
